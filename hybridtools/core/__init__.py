@@ -1,0 +1,1 @@
+"""Service scaffolding shared by the three services."""

@@ -1,0 +1,1 @@
+"""inference_svc: tool-aware prompting and generation over gRPC."""

@@ -1,0 +1,1 @@
+"""retrieval_svc: tool examples and reference documents in Qdrant, over gRPC."""
