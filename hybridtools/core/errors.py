@@ -32,6 +32,14 @@ class AlreadyExistsError(ServiceError):
     code = grpc.StatusCode.ALREADY_EXISTS
 
 
+class PermissionDeniedError(ServiceError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class UnauthenticatedError(ServiceError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class FailedPreconditionError(ServiceError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 

@@ -9,6 +9,7 @@ period (as TGI's `serve_inner`).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import signal
 import time
 import uuid
@@ -21,7 +22,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from hybridtools.core.errors import ServiceError
+from hybridtools.core.errors import ServiceError, UnauthenticatedError
 
 log = structlog.get_logger(__name__)
 
@@ -35,12 +36,31 @@ def _request_id(metadata: Iterable[tuple[str, Any]] | None) -> str:
     return uuid.uuid4().hex
 
 
+def _bearer_token(metadata: Iterable[tuple[str, Any]] | None) -> str:
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+            return value[len("Bearer ") :]
+    return ""
+
+
 class CanonicalLogInterceptor(grpc.aio.ServerInterceptor):
-    """One log line per RPC, and domain errors mapped to status codes.
+    """One log line per RPC, domain errors mapped to status codes, admin RPCs guarded.
 
     It wraps the handler's behaviour itself, not only the lookup, so that it
     times the whole call and sees the exceptions the handler raises.
     """
+
+    def __init__(self, admin_methods: frozenset[str] = frozenset(), admin_token: str = "") -> None:
+        self._admin_methods = admin_methods
+        self._admin_token = admin_token
+
+    def _check_admin(self, method: str, metadata: Iterable[tuple[str, Any]] | None) -> None:
+        if not self._admin_token or method.rsplit("/", 1)[-1] not in self._admin_methods:
+            return
+        if not hmac.compare_digest(_bearer_token(metadata).encode(), self._admin_token.encode()):
+            raise UnauthenticatedError(
+                f"{method} changes state: send 'authorization: Bearer <admin token>' metadata"
+            )
 
     async def intercept_service(
         self,
@@ -51,28 +71,33 @@ class CanonicalLogInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        request_id = _request_id(handler_call_details.invocation_metadata)
+        metadata = handler_call_details.invocation_metadata
+        request_id = _request_id(metadata)
+        admin_check = lambda: self._check_admin(method, metadata)  # noqa: E731
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary, method, request_id),
+                self._wrap_unary(handler.unary_unary, method, request_id, admin_check),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream, method, request_id),
+                self._wrap_stream(handler.unary_stream, method, request_id, admin_check),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         # No client-streaming RPCs in these APIs; pass anything else through.
         return handler
 
-    def _wrap_unary(self, behaviour: Any, method: str, request_id: str) -> Any:
+    def _wrap_unary(
+        self, behaviour: Any, method: str, request_id: str, admin_check: Callable[[], None]
+    ) -> Any:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             outcome = _Outcome(method, request_id)
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 try:
                     context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
+                    admin_check()
                     return await behaviour(request, context)
                 except BaseException as exc:
                     await outcome.fail(exc, context)
@@ -82,12 +107,15 @@ class CanonicalLogInterceptor(grpc.aio.ServerInterceptor):
 
         return wrapper
 
-    def _wrap_stream(self, behaviour: Any, method: str, request_id: str) -> Any:
+    def _wrap_stream(
+        self, behaviour: Any, method: str, request_id: str, admin_check: Callable[[], None]
+    ) -> Any:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             outcome = _Outcome(method, request_id)
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 try:
                     context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
+                    admin_check()
                     async for response in behaviour(request, context):
                         yield response
                 except BaseException as exc:
@@ -131,6 +159,7 @@ class _Outcome:
 
     def log(self, context: grpc.aio.ServicerContext) -> None:
         fields: dict[str, Any] = {
+            "request_id": self.request_id,
             "method": self.method,
             "code": self.code.name,
             "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
@@ -164,6 +193,8 @@ class ServiceDefinition:
     start: Callable[[], Awaitable[None]] | None = None
     # Awaited after the server stopped (flush, close).
     stop: Callable[[], Awaitable[None]] | None = None
+    # RPC names (e.g. "SwapEcosystem") that need the admin token when one is set.
+    admin_methods: frozenset[str] = frozenset()
     extra_options: list[tuple[str, Any]] = field(default_factory=list)
 
 
@@ -200,6 +231,7 @@ async def start_server(
     address: str,
     max_message_mb: int = 64,
     grace_s: float = 10.0,
+    admin_token: str = "",
 ) -> RunningServer:
     """Starts serving on `address` ("127.0.0.1:0" picks a free port).
 
@@ -213,7 +245,8 @@ async def start_server(
         ("grpc.so_reuseport", 0),
         *definition.extra_options,
     ]
-    server = grpc.aio.server(interceptors=[CanonicalLogInterceptor()], options=options)
+    interceptor = CanonicalLogInterceptor(definition.admin_methods, admin_token)
+    server = grpc.aio.server(interceptors=[interceptor], options=options)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     definition.register(server)

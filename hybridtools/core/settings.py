@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
     max_message_mb: int = Field(default=64, ge=1, le=1024)
     # Seconds in-flight RPCs get to finish on SIGTERM.
     shutdown_grace_s: float = Field(default=10.0, ge=0)
+    # When set, mutating RPCs need `authorization: Bearer <token>` metadata.
+    admin_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("HYBRIDTOOLS_ADMIN_TOKEN")
+    )
 
     @property
     def address(self) -> str:
