@@ -57,7 +57,9 @@ def _edge_filter(match: Match | None) -> edge.Filter | None:
     for key, value in match.items():
         if isinstance(value, bool):
             shadow = "true" if value else "false"
-            conditions.append(edge.FieldCondition(key=f"{key}{_BOOL_SHADOW}", match=edge.MatchValue(shadow)))
+            conditions.append(
+                edge.FieldCondition(key=f"{key}{_BOOL_SHADOW}", match=edge.MatchValue(shadow))
+            )
         elif isinstance(value, (list, tuple)):
             conditions.append(edge.FieldCondition(key=key, match=edge.MatchAny(list(value))))
         else:
@@ -126,13 +128,19 @@ class EdgeVectorStore:
             if path.exists():
                 raise FileExistsError(f"collection {name} exists")
             config = edge.EdgeConfig(
-                vectors=edge.EdgeVectorParams(size=schema.vector_size, distance=edge.Distance.Cosine),
+                vectors=edge.EdgeVectorParams(
+                    size=schema.vector_size, distance=edge.Distance.Cosine
+                ),
                 optimizers=edge.EdgeOptimizersConfig(indexing_threshold=_NO_HNSW_THRESHOLD_KB),
                 max_search_threads=self._search_threads,
             )
             shard = edge.EdgeShard.create(str(path / "shard"), config)
             for field_name in schema.keyword_fields:
-                shard.update(edge.UpdateOperation.create_field_index(field_name, edge.PayloadSchemaType.Keyword))
+                shard.update(
+                    edge.UpdateOperation.create_field_index(
+                        field_name, edge.PayloadSchemaType.Keyword
+                    )
+                )
             for field_name in schema.bool_fields:
                 shard.update(
                     edge.UpdateOperation.create_field_index(
@@ -140,7 +148,11 @@ class EdgeVectorStore:
                     )
                 )
             for field_name in schema.float_fields:
-                shard.update(edge.UpdateOperation.create_field_index(field_name, edge.PayloadSchemaType.Float))
+                shard.update(
+                    edge.UpdateOperation.create_field_index(
+                        field_name, edge.PayloadSchemaType.Float
+                    )
+                )
             shard.flush()
             (path / ".complete").touch()
             self._shards[name] = shard
@@ -156,9 +168,7 @@ class EdgeVectorStore:
         return (self._path(name) / ".complete").exists()
 
     def list_collections(self) -> list[str]:
-        return sorted(
-            p.name for p in self._collections_dir.iterdir() if (p / ".complete").exists()
-        )
+        return sorted(p.name for p in self._collections_dir.iterdir() if (p / ".complete").exists())
 
     def upsert(self, collection: str, points: Sequence[StoredPoint]) -> None:
         if not points:
@@ -209,7 +219,9 @@ class EdgeVectorStore:
                 return
 
     def count(self, collection: str, match: Match | None = None) -> int:
-        return self._shard(collection).count(edge.CountRequest(exact=True, filter=_edge_filter(match)))
+        return self._shard(collection).count(
+            edge.CountRequest(exact=True, filter=_edge_filter(match))
+        )
 
     def facet(self, collection: str, key: str, match: Match | None = None) -> dict[str, int]:
         response = self._shard(collection).facet(
@@ -231,7 +243,9 @@ class EdgeVectorStore:
         flt = _edge_filter(match)
         matched = shard.count(edge.CountRequest(exact=True, filter=flt))
         if matched:
-            shard.update(edge.UpdateOperation.set_payload_by_filter(flt, _with_bool_shadows(payload)))
+            shard.update(
+                edge.UpdateOperation.set_payload_by_filter(flt, _with_bool_shadows(payload))
+            )
             shard.flush()
         return matched
 

@@ -29,7 +29,9 @@ def _filter(match: Match | None) -> models.Filter | None:
     conditions: list[models.Condition] = []
     for key, value in match.items():
         if isinstance(value, (list, tuple)):
-            conditions.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(value))))
+            conditions.append(
+                models.FieldCondition(key=key, match=models.MatchAny(any=list(value)))
+            )
         else:
             conditions.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
     return models.Filter(must=conditions)
@@ -47,13 +49,17 @@ class QdrantServerStore:
             )
 
     @classmethod
-    def from_url(cls, url: str, api_key: str | None = None, timeout_s: int = 30) -> QdrantServerStore:
+    def from_url(
+        cls, url: str, api_key: str | None = None, timeout_s: int = 30
+    ) -> QdrantServerStore:
         return cls(QdrantClient(url=url, api_key=api_key, timeout=timeout_s))
 
     def create_collection(self, name: str, schema: CollectionSchema) -> None:
         self._client.create_collection(
             name,
-            vectors_config=models.VectorParams(size=schema.vector_size, distance=models.Distance.COSINE),
+            vectors_config=models.VectorParams(
+                size=schema.vector_size, distance=models.Distance.COSINE
+            ),
         )
         field_types = (
             [(f, models.PayloadSchemaType.KEYWORD) for f in schema.keyword_fields]
@@ -79,7 +85,10 @@ class QdrantServerStore:
             return
         self._client.upsert(
             collection,
-            points=[models.PointStruct(id=p.id, vector=list(p.vector), payload=p.payload) for p in points],
+            points=[
+                models.PointStruct(id=p.id, vector=list(p.vector), payload=p.payload)
+                for p in points
+            ],
             wait=True,
         )
 
@@ -155,7 +164,9 @@ class QdrantServerStore:
             raise KeyError(collection)
         actions: list[Any] = []
         if self.resolve_alias(alias) is not None:
-            actions.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+            actions.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
+            )
         actions.append(
             models.CreateAliasOperation(
                 create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)

@@ -84,8 +84,12 @@ def test_search_finds_nearest_with_filters(store: VectorStore) -> None:
     assert hits[0].id == target.id
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
     assert hits[0].payload["n"] == 7
-    filtered = store.search("c", target.vector, limit=5, match={"tool_name": ["grep"], "kind": "positive"})
-    assert filtered and all(h.payload["tool_name"] == "grep" and h.payload["kind"] == "positive" for h in filtered)
+    filtered = store.search(
+        "c", target.vector, limit=5, match={"tool_name": ["grep"], "kind": "positive"}
+    )
+    assert filtered and all(
+        h.payload["tool_name"] == "grep" and h.payload["kind"] == "positive" for h in filtered
+    )
     assert store.search("c", target.vector, limit=5, score_threshold=0.999)[0].id == target.id
 
 

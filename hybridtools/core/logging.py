@@ -24,7 +24,9 @@ _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
 ]
 
 
-def configure_logging(level: str = "INFO", log_format: LogFormat = "auto", service: str = "") -> None:
+def configure_logging(
+    level: str = "INFO", log_format: LogFormat = "auto", service: str = ""
+) -> None:
     """Sets up both pipelines once per process; later calls reconfigure."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     renderer: structlog.typing.Processor = (

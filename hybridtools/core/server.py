@@ -166,7 +166,9 @@ class _Outcome:
         }
         details = context.details() if self.code != grpc.StatusCode.OK else None
         if details:
-            fields["details"] = details if isinstance(details, str) else details.decode(errors="replace")
+            fields["details"] = (
+                details if isinstance(details, str) else details.decode(errors="replace")
+            )
         log.info("rpc", **fields)
 
 
@@ -201,7 +203,14 @@ class ServiceDefinition:
 class RunningServer:
     """A started server: its port, its health servicer, a stop method."""
 
-    def __init__(self, server: grpc.aio.Server, port: int, health_servicer: Any, definition: ServiceDefinition, grace_s: float) -> None:
+    def __init__(
+        self,
+        server: grpc.aio.Server,
+        port: int,
+        health_servicer: Any,
+        definition: ServiceDefinition,
+        grace_s: float,
+    ) -> None:
         self.server = server
         self.port = port
         self.health = health_servicer
@@ -259,7 +268,9 @@ async def start_server(
     running = RunningServer(server, port, health_servicer, definition, grace_s)
     await running.set_serving(False)
     await server.start()
-    log.info("server listening", service=definition.name, address=address.rsplit(":", 1)[0] + f":{port}")
+    log.info(
+        "server listening", service=definition.name, address=address.rsplit(":", 1)[0] + f":{port}"
+    )
     if definition.start is not None:
         await definition.start()
     await running.set_serving(True)

@@ -1,0 +1,37 @@
+"""Retrieval service settings, from `RETRIEVAL_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from hybridtools.core.settings import ServiceSettings
+
+
+class RetrievalSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RETRIEVAL_", extra="ignore", populate_by_name=True
+    )
+
+    port: int = Field(default=50051, ge=0, le=65535)
+    # A Qdrant server (the cluster's); empty = Qdrant's engine embedded in-process.
+    qdrant_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("QDRANT_URL", "RETRIEVAL_QDRANT_URL")
+    )
+    qdrant_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("QDRANT_API_KEY", "RETRIEVAL_QDRANT_API_KEY")
+    )
+    # "all-MiniLM-L6-v2" (packaged) or a local sentence-transformers directory.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    # Torch threads per embedding worker (measured: docs/benchmarks.md).
+    torch_threads: int = Field(default=1, ge=1, le=64)
+    # JSONL files a swap may read; empty = <data_dir>/import.
+    import_dir: Path | None = None
+    # Keep embeddings of indexed texts so a re-index skips the model.
+    embedding_cache: bool = True
+    # Seconds the ecosystem metadata is cached (other replicas may change it).
+    meta_ttl_s: float = Field(default=2.0, ge=0)
+    # Most queries embedded in one forward pass.
+    max_query_batch: int = Field(default=32, ge=1, le=256)

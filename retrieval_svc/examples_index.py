@@ -1,0 +1,643 @@
+"""The `tool_examples` collection: versioned ecosystems, atomic swaps, search.
+
+Each ecosystem is served through an alias (`tool_examples__cursor`) that
+points at one complete version (`tool_examples__cursor__v3`). A swap indexes
+a new version beside the serving one and then moves the alias in one atomic
+step, so a search sees the old version or the new, never half of one. The
+version before is kept for rollback; older ones are dropped.
+
+Every mutation of an ecosystem holds that ecosystem's lock; a second one
+arriving meanwhile is refused at once (FAILED_PRECONDITION) instead of
+queueing behind a minute-long swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from hybridtools.core.errors import (
+    AbortedError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from hybridtools.ecosystems.catalog import Catalog
+from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed_documents
+from retrieval_svc.sources import LoadedSource, validate_all
+from retrieval_svc.store import CollectionSchema, Hit, StoredPoint, VectorStore, point_id
+
+log = structlog.get_logger(__name__)
+
+COLLECTION = "tool_examples"
+_ECOSYSTEM_NAME = re.compile(r"^[a-z][a-z0-9-]*(?:_[a-z0-9-]+)*$")
+_VERSION_COLLECTION = re.compile(rf"^{COLLECTION}__(?P<eco>.+)__v(?P<n>\d+)$")
+ACTIVE_KEY = "active_ecosystem"
+KEYWORD_FIELDS = ("tool_name", "tool_ecosystem", "kind", "usage_pattern", "tool_version")
+MAX_SEARCH_LIMIT = 100
+
+
+def validate_ecosystem_name(name: str) -> str:
+    if not name:
+        raise InvalidArgumentError("ecosystem is empty")
+    if len(name) > 48 or not _ECOSYSTEM_NAME.match(name):
+        raise InvalidArgumentError(
+            f"ecosystem name {name!r} is invalid: lowercase letters, digits, '-' and single '_', "
+            "starting with a letter, at most 48 characters"
+        )
+    return name
+
+
+def alias_name(ecosystem: str) -> str:
+    return f"{COLLECTION}__{ecosystem}"
+
+
+def version_collection(ecosystem: str, version: int) -> str:
+    return f"{COLLECTION}__{ecosystem}__v{version}"
+
+
+def _meta_key(ecosystem: str) -> str:
+    return f"ecosystem__{ecosystem}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def to_payload(example: dict[str, Any]) -> dict[str, Any]:
+    """The stored payload: the whole record plus flat fields to filter and count on."""
+    kind = "negative" if example.get("kind") == "EXAMPLE_KIND_NEGATIVE" else "positive"
+    return {
+        "example": example,
+        "request": example.get("request", ""),
+        "tool_name": example.get("tool_name", ""),
+        "tool_ecosystem": example.get("ecosystem", ""),
+        "kind": kind,
+        "usage_pattern": example.get("usage_pattern", ""),
+        "tool_version": example.get("tool_version", ""),
+        "trained_in_adapter": bool(example.get("trained_in_adapter", False)),
+        "quality_score": float(example.get("quality_score", 0.0)),
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The record back; trained_in_adapter from the flat field MarkTrained updates."""
+    example = dict(payload.get("example") or {})
+    example["trained_in_adapter"] = bool(payload.get("trained_in_adapter", False))
+    return example
+
+
+@dataclass
+class EcosystemState:
+    """What the metadata says about one ecosystem."""
+
+    name: str
+    current: int = 0
+    previous: int | None = None
+    next_version: int = 1
+    catalog: dict[str, Any] | None = None
+    index_time: str = ""
+    previous_index_time: str = ""
+
+    @classmethod
+    def from_meta(cls, value: dict[str, Any]) -> EcosystemState:
+        return cls(**{k: value[k] for k in cls.__dataclass_fields__ if k in value})
+
+    def to_meta(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ToolCounts:
+    tool_name: str
+    positive: int
+    negative: int
+    trained: int
+
+
+@dataclass(frozen=True)
+class EcosystemSummary:
+    name: str
+    version: str
+    active: bool
+    previous_version: str
+    positive_count: int
+    negative_count: int
+    tools: list[ToolCounts]
+    index_time: str
+    catalog: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SwapEvent:
+    stage: str  # validating | embedding | indexing | switching | done
+    processed: int = 0
+    total: int = 0
+    summary: EcosystemSummary | None = None
+    previous_version: str = ""
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    ecosystem: str
+    version: str
+    hits: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+
+
+# Reads the source, given the ecosystem's current catalog (None for a new one).
+SourceLoader = Callable[[Catalog | None], LoadedSource]
+
+
+class ExampleIndex:
+    """The tool_examples collection across ecosystems and versions."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        query_embedder: QueryBatcher,
+        document_embedder: Embedder,
+        embedding_cache: EmbeddingCache | None = None,
+        meta_ttl_s: float = 2.0,
+        upsert_batch: int = 256,
+    ) -> None:
+        self._store = store
+        self._queries = query_embedder
+        self._documents = document_embedder
+        self._cache = embedding_cache
+        self._meta_ttl_s = meta_ttl_s
+        self._upsert_batch = upsert_batch
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._states: dict[str, EcosystemState] = {}
+        self._active: str = ""
+        self._loaded_at = -1e9
+
+    # -- metadata -----------------------------------------------------------
+
+    def _lock_for(self, ecosystem: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(ecosystem, threading.Lock())
+
+    def _try_lock(self, ecosystem: str, action: str) -> threading.Lock:
+        lock = self._lock_for(ecosystem)
+        if not lock.acquire(blocking=False):
+            raise FailedPreconditionError(
+                f"cannot {action} ecosystem {ecosystem!r}: another change to it (a swap) is "
+                "running; retry when it has finished"
+            )
+        return lock
+
+    def _refresh(self, force: bool = False) -> None:
+        """Reloads the metadata when it is older than the TTL (other replicas write it)."""
+        if not force and time.monotonic() - self._loaded_at < self._meta_ttl_s:
+            return
+        names = set()
+        for collection in self._store.list_collections():
+            found = _VERSION_COLLECTION.match(collection)
+            if found:
+                names.add(found["eco"])
+        states: dict[str, EcosystemState] = {}
+        for name in names:
+            meta = self._store.get_meta(_meta_key(name))
+            if meta is not None and self._store.resolve_alias(alias_name(name)) is not None:
+                states[name] = EcosystemState.from_meta(meta)
+        active_meta = self._store.get_meta(ACTIVE_KEY) or {}
+        self._states = states
+        self._active = active_meta.get("name", "") if active_meta.get("name") in states else ""
+        self._loaded_at = time.monotonic()
+
+    def _state(self, ecosystem: str) -> EcosystemState:
+        self._refresh()
+        state = self._states.get(ecosystem)
+        if state is None:
+            self._refresh(force=True)
+            state = self._states.get(ecosystem)
+        if state is None:
+            known = ", ".join(sorted(self._states)) or "none"
+            raise NotFoundError(f"ecosystem {ecosystem!r} is not indexed (indexed: {known})")
+        return state
+
+    def _resolve(self, ecosystem: str) -> str:
+        """The ecosystem a request means: its own, or the active one."""
+        if ecosystem:
+            return validate_ecosystem_name(ecosystem)
+        self._refresh()
+        if not self._active:
+            raise FailedPreconditionError(
+                "no ecosystem is active: name one, or swap one in with activate=true"
+            )
+        return self._active
+
+    def active_ecosystem(self) -> str:
+        self._refresh()
+        return self._active
+
+    def catalog(self, ecosystem: str) -> Catalog | None:
+        state = self._states.get(ecosystem)
+        if state is None or state.catalog is None:
+            return None
+        return _catalog_from_meta(state.catalog)
+
+    def _save_state(self, state: EcosystemState) -> None:
+        self._store.put_meta(_meta_key(state.name), state.to_meta())
+        self._states[state.name] = state
+
+    def _set_active(self, ecosystem: str) -> None:
+        self._store.put_meta(ACTIVE_KEY, {"name": ecosystem})
+        self._active = ecosystem
+
+    def cleanup_orphans(self) -> list[str]:
+        """Drops versions no alias or rollback needs (left by a crash mid-swap)."""
+        self._refresh(force=True)
+        dropped = []
+        for collection in self._store.list_collections():
+            found = _VERSION_COLLECTION.match(collection)
+            if not found:
+                continue
+            state = self._states.get(found["eco"])
+            keep = {state.current, state.previous} if state else set()
+            if self._store.resolve_alias(alias_name(found["eco"])) == collection:
+                continue
+            if int(found["n"]) not in keep:
+                self._store.drop_collection(collection)
+                dropped.append(collection)
+        if dropped:
+            log.info("dropped unfinished versions", collections=dropped)
+        return dropped
+
+    # -- swap, rollback, activate ------------------------------------------
+
+    async def swap(
+        self, ecosystem: str, load: SourceLoader, activate: bool
+    ) -> AsyncIterator[SwapEvent]:
+        """Indexes a new version and switches to it; yields progress, then the result."""
+        validate_ecosystem_name(ecosystem)
+        lock = self._try_lock(ecosystem, "swap")
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[SwapEvent] = asyncio.Queue()
+
+        def report(event: SwapEvent) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        def run() -> SwapEvent:
+            try:
+                return self._swap_blocking(ecosystem, load, activate, report)
+            finally:
+                lock.release()  # held until the work ends, even if the client left
+
+        work = asyncio.ensure_future(asyncio.to_thread(run))
+        while not work.done():
+            getter = asyncio.ensure_future(events.get())
+            await asyncio.wait({work, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield getter.result()
+            else:
+                getter.cancel()
+        while not events.empty():
+            yield events.get_nowait()
+        yield work.result()
+
+    def _swap_blocking(
+        self,
+        ecosystem: str,
+        load: SourceLoader,
+        activate: bool,
+        report: Callable[[SwapEvent], None],
+    ) -> SwapEvent:
+        started = time.perf_counter()
+        self._refresh(force=True)
+        old_state = self._states.get(ecosystem)
+        old_catalog = (
+            _catalog_from_meta(old_state.catalog) if old_state and old_state.catalog else None
+        )
+        report(SwapEvent("validating"))
+        source = load(old_catalog)
+        catalog = source.catalog or old_catalog
+        if catalog is None:
+            raise InvalidArgumentError(
+                f"ecosystem {ecosystem!r} is new: send its catalog (tool definitions and call "
+                "format) with the examples"
+            )
+        examples = _dedupe_by_id(source.examples)
+        state = old_state or EcosystemState(name=ecosystem)
+        version = max(state.next_version, 1)
+        collection = version_collection(ecosystem, version)
+        self._store.drop_collection(collection)  # a leftover of a crashed swap
+        self._store.create_collection(
+            collection,
+            CollectionSchema(
+                vector_size=self._documents.dimension,
+                keyword_fields=KEYWORD_FIELDS,
+                bool_fields=("trained_in_adapter",),
+                float_fields=("quality_score",),
+            ),
+        )
+        try:
+            total = len(examples)
+            report(SwapEvent("embedding", 0, total))
+            vectors = embed_documents(
+                self._documents,
+                [e["request"] for e in examples],
+                self._cache,
+                on_progress=lambda done: report(SwapEvent("embedding", done, total)),
+            )
+            for start in range(0, total, self._upsert_batch):
+                batch = examples[start : start + self._upsert_batch]
+                self._store.upsert(
+                    collection,
+                    [
+                        StoredPoint(point_id(e["id"]), vectors[start + i], to_payload(e))
+                        for i, e in enumerate(batch)
+                    ],
+                )
+                report(SwapEvent("indexing", min(start + len(batch), total), total))
+            _flush(self._store, collection)
+            report(SwapEvent("switching", total, total))
+            alias = alias_name(ecosystem)
+            serving = self._store.resolve_alias(alias)
+            expected = version_collection(ecosystem, state.current) if old_state else None
+            if serving != expected:
+                raise AbortedError(
+                    f"ecosystem {ecosystem!r} changed while this swap ran (now {serving}); "
+                    "nothing was switched, retry the swap"
+                )
+            self._store.switch_alias(alias, collection)
+        except BaseException:
+            self._store.drop_collection(collection)
+            raise
+        too_old = state.previous
+        new_state = EcosystemState(
+            name=ecosystem,
+            current=version,
+            previous=state.current if old_state else None,
+            next_version=version + 1,
+            catalog=_catalog_to_meta(catalog),
+            index_time=_now(),
+            previous_index_time=state.index_time if old_state else "",
+        )
+        self._save_state(new_state)
+        if too_old is not None:
+            self._store.drop_collection(version_collection(ecosystem, too_old))
+        self._refresh(force=True)
+        if activate or not self._active:
+            self._set_active(ecosystem)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "ecosystem swapped",
+            ecosystem=ecosystem,
+            version=f"v{version}",
+            examples=len(examples),
+            source=source.description,
+            elapsed_ms=round(elapsed_ms),
+        )
+        return SwapEvent(
+            "done",
+            len(examples),
+            len(examples),
+            summary=self._summary(new_state, with_tools=True),
+            previous_version=f"v{new_state.previous}" if new_state.previous else "",
+            elapsed_ms=elapsed_ms,
+        )
+
+    async def rollback(self, ecosystem: str) -> tuple[EcosystemSummary, str, float]:
+        validate_ecosystem_name(ecosystem)
+        lock = self._try_lock(ecosystem, "roll back")
+        try:
+            return await asyncio.to_thread(self._rollback_blocking, ecosystem)
+        finally:
+            lock.release()
+
+    def _rollback_blocking(self, ecosystem: str) -> tuple[EcosystemSummary, str, float]:
+        started = time.perf_counter()
+        self._refresh(force=True)
+        state = self._state(ecosystem)
+        if state.previous is None or not self._store.collection_exists(
+            version_collection(ecosystem, state.previous)
+        ):
+            raise FailedPreconditionError(
+                f"ecosystem {ecosystem!r} has no previous version to roll back to"
+            )
+        self._store.switch_alias(
+            alias_name(ecosystem), version_collection(ecosystem, state.previous)
+        )
+        new_state = EcosystemState(
+            name=ecosystem,
+            current=state.previous,
+            previous=state.current,
+            next_version=state.next_version,
+            catalog=state.catalog,
+            index_time=state.previous_index_time or state.index_time,
+            previous_index_time=state.index_time,
+        )
+        self._save_state(new_state)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "ecosystem rolled back",
+            ecosystem=ecosystem,
+            to=f"v{new_state.current}",
+            elapsed_ms=round(elapsed_ms),
+        )
+        return self._summary(new_state, with_tools=True), f"v{state.current}", elapsed_ms
+
+    async def activate(self, ecosystem: str) -> tuple[EcosystemSummary, str]:
+        validate_ecosystem_name(ecosystem)
+        state = await asyncio.to_thread(self._state, ecosystem)
+        previously = self._active
+        await asyncio.to_thread(self._set_active, ecosystem)
+        return await asyncio.to_thread(self._summary, state, True), previously
+
+    # -- reads ----------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        ecosystem: str,
+        tool_names: Sequence[str] = (),
+        limit: int = 3,
+        include_negatives: bool = False,
+        exclude_trained: bool = False,
+        score_threshold: float = 0.0,
+    ) -> SearchResult:
+        if not query.strip():
+            raise InvalidArgumentError("query is empty")
+        if not 1 <= limit <= MAX_SEARCH_LIMIT:
+            raise InvalidArgumentError(f"limit must be 1..{MAX_SEARCH_LIMIT}, got {limit}")
+        eco = self._resolve(ecosystem)
+        state = self._state(eco)
+        match: dict[str, Any] = {}
+        if not include_negatives:
+            match["kind"] = "positive"
+        if tool_names:
+            match["tool_name"] = list(tool_names)
+        if exclude_trained:
+            match["trained_in_adapter"] = False
+        vector = await self._queries.embed(query)
+        hits: list[Hit] = self._store.search(
+            alias_name(eco), vector, limit, match or None, score_threshold or None
+        )
+        return SearchResult(
+            eco, f"v{state.current}", [(from_payload(h.payload), h.score) for h in hits]
+        )
+
+    def _summary(self, state: EcosystemState, with_tools: bool) -> EcosystemSummary:
+        collection = alias_name(state.name)
+        positives = self._store.facet(collection, "tool_name", {"kind": "positive"})
+        negatives = self._store.facet(collection, "tool_name", {"kind": "negative"})
+        tools: list[ToolCounts] = []
+        if with_tools:
+            trained = self._store.facet(collection, "tool_name", {"trained_in_adapter": True})
+            for tool in sorted(set(positives) | set(negatives)):
+                tools.append(
+                    ToolCounts(
+                        tool, positives.get(tool, 0), negatives.get(tool, 0), trained.get(tool, 0)
+                    )
+                )
+        return EcosystemSummary(
+            name=state.name,
+            version=f"v{state.current}",
+            active=state.name == self._active,
+            previous_version=f"v{state.previous}" if state.previous else "",
+            positive_count=sum(positives.values()),
+            negative_count=sum(negatives.values()),
+            tools=tools,
+            index_time=state.index_time,
+            catalog=state.catalog,
+        )
+
+    async def list(self, with_tools: bool = True) -> tuple[list[EcosystemSummary], str]:
+        def read() -> tuple[list[EcosystemSummary], str]:
+            self._refresh(force=True)
+            summaries = [self._summary(s, with_tools) for _, s in sorted(self._states.items())]
+            return summaries, self._active
+
+        return await asyncio.to_thread(read)
+
+    async def get(self, ecosystem: str) -> EcosystemSummary:
+        eco = self._resolve(ecosystem)
+        return await asyncio.to_thread(lambda: self._summary(self._state(eco), True))
+
+    async def scroll(self, ecosystem: str, tool_names: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every example of an ecosystem (or of some of its tools)."""
+        eco = self._resolve(ecosystem)
+        self._state(eco)
+        match = {"tool_name": list(tool_names)} if tool_names else None
+        return await asyncio.to_thread(
+            lambda: [from_payload(h.payload) for h in self._store.scroll(alias_name(eco), match)]
+        )
+
+    # -- small mutations ------------------------------------------------------
+
+    async def upsert(self, ecosystem: str, examples: list[dict[str, Any]]) -> tuple[list[str], str]:
+        validate_ecosystem_name(ecosystem)
+        if not examples:
+            raise InvalidArgumentError("examples is empty")
+        lock = self._try_lock(ecosystem, "upsert into")
+        try:
+            return await asyncio.to_thread(self._upsert_blocking, ecosystem, examples)
+        finally:
+            lock.release()
+
+    def _upsert_blocking(
+        self, ecosystem: str, examples: list[dict[str, Any]]
+    ) -> tuple[list[str], str]:
+        state = self._state(ecosystem)
+        catalog = _catalog_from_meta(state.catalog) if state.catalog else None
+        validate_all(examples, ecosystem, catalog, "example", "upsert")
+        vectors = embed_documents(self._documents, [e["request"] for e in examples], self._cache)
+        collection = version_collection(ecosystem, state.current)
+        self._store.upsert(
+            collection,
+            [
+                StoredPoint(point_id(e["id"]), v, to_payload(e))
+                for e, v in zip(examples, vectors, strict=True)
+            ],
+        )
+        _flush(self._store, collection)
+        return [e["id"] for e in examples], f"v{state.current}"
+
+    async def delete(self, ecosystem: str, tool_names: Sequence[str]) -> tuple[int, bool]:
+        if not ecosystem:
+            if not tool_names:
+                raise InvalidArgumentError("name an ecosystem, tool names, or both")
+            total = 0
+            for name in list(self._states):
+                total += (await self.delete(name, tool_names))[0]
+            return total, False
+        validate_ecosystem_name(ecosystem)
+        lock = self._try_lock(ecosystem, "delete from")
+        try:
+            return await asyncio.to_thread(self._delete_blocking, ecosystem, list(tool_names))
+        finally:
+            lock.release()
+
+    def _delete_blocking(self, ecosystem: str, tool_names: list[str]) -> tuple[int, bool]:
+        state = self._state(ecosystem)
+        collection = version_collection(ecosystem, state.current)
+        if tool_names:
+            return self._store.delete(collection, {"tool_name": tool_names}), False
+        count = self._store.count(collection)
+        self._store.delete_alias(alias_name(ecosystem))
+        for version in (state.current, state.previous):
+            if version is not None:
+                self._store.drop_collection(version_collection(ecosystem, version))
+        self._store.delete_meta(_meta_key(ecosystem))
+        if self._active == ecosystem:
+            self._store.delete_meta(ACTIVE_KEY)
+            self._active = ""
+        self._refresh(force=True)
+        log.info("ecosystem removed", ecosystem=ecosystem, examples=count)
+        return count, True
+
+    async def mark_trained(self, ecosystem: str, tool_names: Sequence[str], value: bool) -> int:
+        validate_ecosystem_name(ecosystem)
+        lock = self._try_lock(ecosystem, "mark")
+        try:
+
+            def mark() -> int:
+                state = self._state(ecosystem)
+                collection = version_collection(ecosystem, state.current)
+                match = {"tool_name": list(tool_names)} if tool_names else {}
+                if match:
+                    return self._store.set_payload(collection, match, {"trained_in_adapter": value})
+                # No filter: every point (a match on either kind covers all).
+                return self._store.set_payload(
+                    collection, {"kind": ["positive", "negative"]}, {"trained_in_adapter": value}
+                )
+
+            return await asyncio.to_thread(mark)
+        finally:
+            lock.release()
+
+
+def _flush(store: VectorStore, collection: str) -> None:
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        flush(collection)
+
+
+def _dedupe_by_id(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Last one wins, as an upsert of the same id would."""
+    return list({e["id"]: e for e in examples}.values())
+
+
+def _catalog_to_meta(catalog: Catalog) -> dict[str, Any]:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(catalog.to_proto(), preserving_proto_field_name=True)
+
+
+def _catalog_from_meta(value: dict[str, Any]) -> Catalog:
+    from google.protobuf import json_format
+
+    from hybridtools.common.v1 import tools_pb2
+
+    return Catalog.from_proto(json_format.ParseDict(value, tools_pb2.ToolCatalog()))

@@ -1,0 +1,452 @@
+"""RetrievalService through its generated stub, on a real server and embedded Qdrant."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import grpc
+import pytest
+import structlog
+from google.protobuf import json_format
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from hybridtools.common.v1 import tools_pb2
+from hybridtools.ecosystems.catalog import load_builtin_catalog
+from hybridtools.retrieval.v1 import retrieval_service_pb2 as pb
+
+from .conftest import RetrievalUnderTest, start_retrieval
+
+CONTINUE = load_builtin_catalog("continue")
+
+
+def positive(
+    request: str, tool: str, arguments: dict, ecosystem: str = ""
+) -> tools_pb2.ToolExample:
+    example = tools_pb2.ToolExample(
+        ecosystem=ecosystem,
+        tool_name=tool,
+        request=request,
+        kind=tools_pb2.EXAMPLE_KIND_POSITIVE,
+        usage_pattern="test",
+        tool_version=CONTINUE.version,
+        quality_score=0.9,
+    )
+    example.call.name = tool
+    example.call.arguments.update(arguments)
+    return example
+
+
+def negative(
+    request: str, tool: str, wrong_arguments: dict, right_arguments: dict
+) -> tools_pb2.ToolExample:
+    example = positive(request, tool, right_arguments)
+    example.kind = tools_pb2.EXAMPLE_KIND_NEGATIVE
+    example.wrong_call.name = tool
+    example.wrong_call.arguments.update(wrong_arguments)
+    example.error_type = "wrong_parameter_name"
+    example.error_description = "uses 'path'; Continue calls it 'filepath'"
+    return example
+
+
+SMALL_SET = [
+    positive("show me the contents of src/app.ts", "read_file", {"filepath": "src/app.ts"}),
+    positive("open README.md", "read_file", {"filepath": "README.md"}),
+    positive("what's inside package.json?", "read_file", {"filepath": "package.json"}),
+    positive("list the files in the src folder", "ls", {"dirPath": "src"}),
+    positive("which files are in tests/", "ls", {"dirPath": "tests"}),
+    positive("run the unit tests with pytest", "run_terminal_command", {"command": "pytest -q"}),
+    positive(
+        "install the dependencies with npm", "run_terminal_command", {"command": "npm install"}
+    ),
+    positive("find every TODO comment in the code", "grep_search", {"query": "TODO"}),
+    negative("read config.yaml", "read_file", {"path": "config.yaml"}, {"filepath": "config.yaml"}),
+]
+
+
+async def swap(
+    stub,
+    ecosystem: str,
+    examples: list[tools_pb2.ToolExample] | None = None,
+    activate: bool = False,
+    jsonl_path: str = "",
+    metadata: tuple = (),
+) -> list[pb.SwapEcosystemResponse]:
+    request = pb.SwapEcosystemRequest(
+        ecosystem=ecosystem, activate=activate, catalog=CONTINUE.to_proto()
+    )
+    if jsonl_path:
+        request.jsonl_path = jsonl_path
+    else:
+        request.examples.examples.extend(examples or SMALL_SET)
+    return [message async for message in stub.SwapEcosystem(request, metadata=metadata)]
+
+
+@pytest.fixture(scope="module")
+async def indexed(retrieval: RetrievalUnderTest) -> RetrievalUnderTest:
+    await swap(retrieval.stub, "continue", activate=True)
+    return retrieval
+
+
+async def test_health_serving_and_reflection(retrieval: RetrievalUnderTest) -> None:
+    health = health_pb2_grpc.HealthStub(retrieval.channel)
+    response = await health.Check(
+        health_pb2.HealthCheckRequest(service="hybridtools.retrieval.v1.RetrievalService")
+    )
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_swap_streams_progress_and_serves(indexed: RetrievalUnderTest) -> None:
+    messages = await swap(indexed.stub, "continue-progress", activate=False)
+    stages = [m.stage for m in messages]
+    assert stages[0] == pb.SwapEcosystemResponse.STAGE_VALIDATING
+    assert pb.SwapEcosystemResponse.STAGE_EMBEDDING in stages
+    assert stages[-1] == pb.SwapEcosystemResponse.STAGE_DONE
+    done = messages[-1]
+    assert done.ecosystem.version == "v1"
+    assert done.ecosystem.positive_count == 8 and done.ecosystem.negative_count == 1
+    assert not done.ecosystem.active
+
+
+async def test_search_returns_the_right_tool_with_metadata(indexed: RetrievalUnderTest) -> None:
+    response = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="Read Header.tsx", ecosystem="continue", limit=3)
+    )
+    assert response.ecosystem == "continue" and response.ecosystem_version.startswith("v")
+    top = response.results[0]
+    assert top.example.tool_name == "read_file"
+    assert top.example.call.name == "read_file"
+    assert "filepath" in top.example.call.arguments
+    assert top.example.call.rendered.startswith("{")
+    assert top.example.kind == tools_pb2.EXAMPLE_KIND_POSITIVE
+    assert top.example.tool_version == CONTINUE.version
+    assert 0 < top.score <= 1
+    assert all(r.example.kind == tools_pb2.EXAMPLE_KIND_POSITIVE for r in response.results)
+
+
+async def test_search_uses_active_ecosystem_and_filters(indexed: RetrievalUnderTest) -> None:
+    response = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="run the tests", tool_names=["ls"], limit=5)
+    )
+    assert response.ecosystem == "continue"
+    assert {r.example.tool_name for r in response.results} == {"ls"}
+    with_negatives = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="read config.yaml", limit=9, include_negatives=True)
+    )
+    kinds = {r.example.kind for r in with_negatives.results}
+    assert tools_pb2.EXAMPLE_KIND_NEGATIVE in kinds
+    wrong = next(
+        r.example
+        for r in with_negatives.results
+        if r.example.kind == tools_pb2.EXAMPLE_KIND_NEGATIVE
+    )
+    assert wrong.wrong_call.name == "read_file" and wrong.error_description
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "code", "fragment"),
+    [
+        ({"query": "", "limit": 3}, grpc.StatusCode.INVALID_ARGUMENT, "query is empty"),
+        ({"query": "  ", "limit": 3}, grpc.StatusCode.INVALID_ARGUMENT, "query is empty"),
+        ({"query": "x", "limit": 0}, grpc.StatusCode.INVALID_ARGUMENT, "limit must be 1..100"),
+        ({"query": "x", "limit": 10_000}, grpc.StatusCode.INVALID_ARGUMENT, "limit must be 1..100"),
+        (
+            {"query": "x", "limit": 3, "ecosystem": "vim"},
+            grpc.StatusCode.NOT_FOUND,
+            "'vim' is not indexed",
+        ),
+        (
+            {"query": "x", "limit": 3, "ecosystem": "Bad Name"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "invalid",
+        ),
+    ],
+)
+async def test_search_bad_input(
+    indexed: RetrievalUnderTest, request_fields: dict, code, fragment: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.SearchExamples(pb.SearchExamplesRequest(**request_fields))
+    assert failure.value.code() == code
+    assert fragment in failure.value.details()
+
+
+async def test_malformed_jsonl_is_rejected_whole_with_line_number(
+    indexed: RetrievalUnderTest,
+) -> None:
+    before = await indexed.stub.ListEcosystems(pb.ListEcosystemsRequest())
+    good = json_format.MessageToJson(
+        positive("open main.go", "read_file", {"filepath": "main.go"}), indent=None
+    )
+    bad_schema = json_format.MessageToJson(
+        positive("open x", "read_file", {"file": "x"}), indent=None
+    )
+    indexed.import_dir.mkdir(parents=True, exist_ok=True)
+    (indexed.import_dir / "broken.jsonl").write_text(f"{good}\n{good}\n{{not json\n{bad_schema}\n")
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await swap(indexed.stub, "continue", jsonl_path="broken.jsonl")
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "line 3" in failure.value.details()
+    assert "line 4" in failure.value.details() and "filepath" in failure.value.details()
+    assert "nothing was indexed" in failure.value.details()
+    after = await indexed.stub.ListEcosystems(pb.ListEcosystemsRequest())
+    assert after == before
+    response = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="open main.go", limit=3)
+    )
+    assert all(r.example.request != "open main.go" for r in response.results)
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("../outside.jsonl", grpc.StatusCode.PERMISSION_DENIED),
+        ("/etc/passwd", grpc.StatusCode.PERMISSION_DENIED),
+        ("missing.jsonl", grpc.StatusCode.NOT_FOUND),
+    ],
+)
+async def test_jsonl_path_outside_import_dir_or_missing(
+    indexed: RetrievalUnderTest, path: str, code
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await swap(indexed.stub, "continue", jsonl_path=path)
+    assert failure.value.code() == code
+
+
+async def test_new_ecosystem_without_catalog_is_refused(indexed: RetrievalUnderTest) -> None:
+    request = pb.SwapEcosystemRequest(ecosystem="brand-new")
+    request.examples.examples.extend(SMALL_SET)
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        [m async for m in indexed.stub.SwapEcosystem(request)]
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "catalog" in failure.value.details()
+
+
+async def test_swap_from_jsonl_then_rollback(indexed: RetrievalUnderTest) -> None:
+    lines = [json_format.MessageToJson(e, indent=None) for e in SMALL_SET[:4]]
+    lines.append(
+        json_format.MessageToJson(
+            positive("display notes.txt", "read_file", {"filepath": "notes.txt"}), indent=None
+        )
+    )
+    indexed.import_dir.mkdir(parents=True, exist_ok=True)
+    (indexed.import_dir / "rollback.jsonl").write_text("\n".join(lines) + "\n")
+    first = (await swap(indexed.stub, "rb", examples=SMALL_SET))[-1].ecosystem
+    second = (await swap(indexed.stub, "rb", jsonl_path="rollback.jsonl"))[-1]
+    assert second.ecosystem.version == f"v{int(first.version[1:]) + 1}"
+    assert second.previous_version == first.version
+    assert second.ecosystem.positive_count == 5
+    rolled = await indexed.stub.RollbackEcosystem(pb.RollbackEcosystemRequest(ecosystem="rb"))
+    assert rolled.ecosystem.version == first.version
+    assert rolled.rolled_back_from == second.ecosystem.version
+    assert rolled.ecosystem.positive_count == 8
+    # Rolling back again returns to the newer version (the two are kept).
+    again = await indexed.stub.RollbackEcosystem(pb.RollbackEcosystemRequest(ecosystem="rb"))
+    assert again.ecosystem.version == second.ecosystem.version
+
+
+async def test_rollback_without_previous_version(indexed: RetrievalUnderTest) -> None:
+    await swap(indexed.stub, "single")
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.RollbackEcosystem(pb.RollbackEcosystemRequest(ecosystem="single"))
+    assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_concurrent_swaps_of_one_ecosystem(indexed: RetrievalUnderTest) -> None:
+    await swap(indexed.stub, "race")
+    results = await asyncio.gather(
+        swap(indexed.stub, "race"), swap(indexed.stub, "race"), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    successes = [r for r in results if not isinstance(r, BaseException)]
+    assert len(successes) == 1 and len(failures) == 1
+    assert failures[0].code() == grpc.StatusCode.FAILED_PRECONDITION
+    listed = await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="race"))
+    assert listed.ecosystem.positive_count == 8
+    assert listed.ecosystem.version == successes[0][-1].ecosystem.version
+
+
+async def test_searches_never_fail_during_a_swap(indexed: RetrievalUnderTest) -> None:
+    many = [
+        positive(
+            f"open file number {i} called src/module_{i}.py",
+            "read_file",
+            {"filepath": f"src/module_{i}.py"},
+        )
+        for i in range(400)
+    ]
+    swapping = asyncio.create_task(
+        swap(indexed.stub, "continue", examples=many + SMALL_SET, activate=True)
+    )
+    failures = 0
+    searches = 0
+    while not swapping.done():
+        try:
+            await indexed.stub.SearchExamples(
+                pb.SearchExamplesRequest(query="open src/app.ts", limit=3)
+            )
+        except grpc.aio.AioRpcError:
+            failures += 1
+        searches += 1
+    await swapping
+    assert searches > 0 and failures == 0
+
+
+async def test_upsert_is_idempotent_and_delete_by_tool(indexed: RetrievalUnderTest) -> None:
+    await swap(indexed.stub, "edits")
+    extra = positive("show Cargo.toml", "read_file", {"filepath": "Cargo.toml"})
+    first = await indexed.stub.UpsertExamples(
+        pb.UpsertExamplesRequest(ecosystem="edits", examples=[extra])
+    )
+    second = await indexed.stub.UpsertExamples(
+        pb.UpsertExamplesRequest(ecosystem="edits", examples=[extra])
+    )
+    assert first.ids == second.ids and len(first.ids[0]) == 36
+    info = await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="edits"))
+    assert info.ecosystem.positive_count == 9
+    assert info.catalog.ecosystem == "continue" and info.catalog.tools
+    deleted = await indexed.stub.DeleteExamples(
+        pb.DeleteExamplesRequest(ecosystem="edits", tool_names=["ls"])
+    )
+    assert deleted.deleted_count == 2 and not deleted.ecosystem_removed
+    removed = await indexed.stub.DeleteExamples(pb.DeleteExamplesRequest(ecosystem="edits"))
+    assert removed.ecosystem_removed and removed.deleted_count == 8
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="edits"))
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_upsert_rejects_invalid_examples(indexed: RetrievalUnderTest) -> None:
+    bad = positive("read it", "read_file", {"filepath": 3})
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.UpsertExamples(
+            pb.UpsertExamplesRequest(ecosystem="continue", examples=[bad])
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "example 1" in failure.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.UpsertExamples(
+            pb.UpsertExamplesRequest(ecosystem="nope", examples=[SMALL_SET[0]])
+        )
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_mark_trained_and_exclude(indexed: RetrievalUnderTest) -> None:
+    await swap(indexed.stub, "marks")
+    marked = await indexed.stub.MarkTrained(
+        pb.MarkTrainedRequest(ecosystem="marks", tool_names=["read_file"], trained_in_adapter=True)
+    )
+    assert marked.updated_count == 4  # three positives and the negative
+    found = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="open README.md", ecosystem="marks", limit=3)
+    )
+    assert found.results[0].example.trained_in_adapter
+    fresh = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(
+            query="open README.md", ecosystem="marks", limit=3, exclude_trained=True
+        )
+    )
+    assert all(r.example.tool_name != "read_file" for r in fresh.results)
+    listed = await indexed.stub.ListEcosystems(pb.ListEcosystemsRequest())
+    marks = next(e for e in listed.ecosystems if e.name == "marks")
+    read_file = next(t for t in marks.tools if t.tool_name == "read_file")
+    assert (read_file.positive_count, read_file.negative_count, read_file.trained_count) == (
+        3,
+        1,
+        4,
+    )
+
+
+async def test_activate_and_list(indexed: RetrievalUnderTest) -> None:
+    await swap(indexed.stub, "other")
+    activated = await indexed.stub.ActivateEcosystem(pb.ActivateEcosystemRequest(ecosystem="other"))
+    assert activated.ecosystem.active and activated.previously_active == "continue"
+    listed = await indexed.stub.ListEcosystems(pb.ListEcosystemsRequest(summary_only=True))
+    assert listed.active_ecosystem == "other"
+    assert {"continue", "other"} <= {e.name for e in listed.ecosystems}
+    await indexed.stub.ActivateEcosystem(pb.ActivateEcosystemRequest(ecosystem="continue"))
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.ActivateEcosystem(pb.ActivateEcosystemRequest(ecosystem="ghost"))
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_reference_documents(indexed: RetrievalUnderTest) -> None:
+    text = "\n\n".join(
+        [
+            "Our services talk gRPC. Every RPC has its own request and response message.",
+            "Deployments run on Kubernetes with one Deployment per service and an HPA on CPU.",
+            "The evening loop moves heavily used tools into the LoRA adapter every night.",
+        ]
+        * 3
+    )
+    upserted = await indexed.stub.UpsertReference(
+        pb.UpsertReferenceRequest(
+            documents=[
+                pb.ReferenceDocument(id="handbook", title="Handbook", text=text, source="wiki")
+            ]
+        )
+    )
+    assert upserted.document_count == 1 and upserted.chunk_count >= 1
+    found = await indexed.stub.SearchReference(
+        pb.SearchReferenceRequest(query="how is the service scaled?", limit=2)
+    )
+    assert found.results and found.results[0].document_id == "handbook"
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.SearchReference(pb.SearchReferenceRequest(query="x", limit=0))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_oversized_message_is_refused(session_dir: Path) -> None:
+    small = await start_retrieval(session_dir / "small-limit", max_message_mb=1)
+    try:
+        huge = [positive("x" * 1500 + str(i), "read_file", {"filepath": "a"}) for i in range(800)]
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await swap(small.stub, "continue", examples=huge)
+        assert failure.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        health = health_pb2_grpc.HealthStub(small.channel)
+        assert (
+            await health.Check(health_pb2.HealthCheckRequest())
+        ).status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        await small.channel.close()
+        await small.server.stop()
+
+
+async def test_admin_token_guards_mutations(session_dir: Path) -> None:
+    guarded = await start_retrieval(session_dir / "guarded", admin_token="s3cret")
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await swap(guarded.stub, "continue")
+        assert failure.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        done = await swap(guarded.stub, "continue", metadata=(("authorization", "Bearer s3cret"),))
+        assert done[-1].stage == pb.SwapEcosystemResponse.STAGE_DONE
+        # Reads stay open.
+        await guarded.stub.SearchExamples(pb.SearchExamplesRequest(query="open a file", limit=1))
+    finally:
+        await guarded.channel.close()
+        await guarded.server.stop()
+
+
+async def test_one_canonical_log_line_per_rpc(indexed: RetrievalUnderTest) -> None:
+    with structlog.testing.capture_logs() as logs:
+        await indexed.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="open a file", limit=1),
+            metadata=(("x-request-id", "req-42"),),
+        )
+        with pytest.raises(grpc.aio.AioRpcError):
+            await indexed.stub.SearchExamples(pb.SearchExamplesRequest(query="", limit=1))
+    lines = [entry for entry in logs if entry.get("event") == "rpc"]
+    assert len(lines) == 2
+    ok, bad = lines
+    assert ok["method"] == "/hybridtools.retrieval.v1.RetrievalService/SearchExamples"
+    assert ok["code"] == "OK" and ok["request_id"] == "req-42" and ok["duration_ms"] >= 0
+    assert bad["code"] == "INVALID_ARGUMENT" and len(bad["request_id"]) == 32
+
+
+def test_examples_round_trip_through_json(tmp_path: Path) -> None:
+    """The JSONL line format is the proto's JSON mapping with field names kept."""
+    line = json_format.MessageToJson(SMALL_SET[-1], preserving_proto_field_name=True, indent=None)
+    parsed = json_format.Parse(line, tools_pb2.ToolExample())
+    assert parsed == SMALL_SET[-1]
+    assert json.loads(line)["wrong_call"]["arguments"] == {"path": "config.yaml"}
