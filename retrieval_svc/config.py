@@ -27,7 +27,8 @@ class RetrievalSettings(ServiceSettings):
     embedding_model: str = "all-MiniLM-L6-v2"
     # Torch threads per embedding worker (measured: docs/benchmarks.md).
     torch_threads: int = Field(default=1, ge=1, le=64)
-    # JSONL files a swap may read; empty = <data_dir>/import.
+    # The only folder a swap reads files from; empty = $HYBRIDTOOLS_DATA_DIR/datasets,
+    # where `hybridtools ecosystems build` writes.
     import_dir: Path | None = None
     # Keep embeddings of indexed texts so a re-index skips the model.
     embedding_cache: bool = True

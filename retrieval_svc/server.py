@@ -9,6 +9,7 @@ import grpc
 import structlog
 import torch
 
+from hybridtools.core.settings import default_data_root
 from hybridtools.core.server import RunningServer, ServiceDefinition, start_server
 from hybridtools.retrieval.v1 import retrieval_service_pb2, retrieval_service_pb2_grpc
 from retrieval_svc.config import RetrievalSettings
@@ -44,7 +45,7 @@ def build_service(
     """The service definition; models load and the store opens in `start`."""
     torch.set_num_threads(settings.torch_threads)
     state_dir = settings.state_dir("retrieval")
-    import_dir = settings.import_dir or state_dir / "import"
+    import_dir = settings.import_dir or default_data_root() / "datasets"
     import_dir.mkdir(parents=True, exist_ok=True)
     parts: dict[str, object] = {}
     servicer = RetrievalServicer(import_dir)

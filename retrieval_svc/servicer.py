@@ -182,7 +182,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             path = sources.resolve_import_path(self._import_dir, request.jsonl_path)
 
             def load_jsonl(current: Catalog | None) -> sources.LoadedSource:
-                catalog = given_catalog or current
+                catalog = given_catalog or current or sources.builtin_catalog_or_none(ecosystem)
                 examples = sources.read_jsonl(path, ecosystem, catalog)
                 return sources.LoadedSource(examples, catalog, f"file {request.jsonl_path}")
 
@@ -191,7 +191,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             examples = [example_to_dict(e) for e in request.examples.examples]
 
             def load_inline(current: Catalog | None) -> sources.LoadedSource:
-                catalog = given_catalog or current
+                catalog = given_catalog or current or sources.builtin_catalog_or_none(ecosystem)
                 sources.validate_all(examples, ecosystem, catalog, "example", "examples")
                 return sources.LoadedSource(examples, catalog, f"{len(examples)} inline examples")
 

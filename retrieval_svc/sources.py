@@ -184,6 +184,11 @@ def read_jsonl(path: Path, ecosystem: str, catalog: Catalog | None) -> list[dict
     return examples
 
 
+def builtin_catalog_or_none(ecosystem: str) -> Catalog | None:
+    """The built-in catalog of that name: a new built-in ecosystem needs no catalog sent."""
+    return load_builtin_catalog(ecosystem) if ecosystem in BUILTIN_ECOSYSTEMS else None
+
+
 def builtin_source(name: str, ecosystem: str, seed: int = 0) -> LoadedSource:
     if name not in BUILTIN_ECOSYSTEMS:
         raise NotFoundError(
