@@ -1,0 +1,275 @@
+"""JSON-schema constrained decoding with xgrammar.
+
+Compiling a schema precomputes token masks for every grammar state, and a
+string with `maxLength: N` unrolls into N states: two tool schemas whose
+strings allow 200 characters take ~6.6 s to compile on one core here (0.03 s
+without the bounds). The inference service passes an `anyOf` over 1-4
+candidate tools drawn from a catalog, so the same tools recur in ever new
+combinations. Each branch of a top-level `anyOf` is therefore compiled (and
+cached) on its own, and decoding runs one matcher per branch: a token is
+allowed when any live branch allows it, and branches that reject a token die.
+That is the same language as the `anyOf`, and a tool compiles once however
+it is combined.
+
+Compiled grammars can also be kept on disk (`disk_dir`): reading one back
+takes ~0.1 s where compiling took seconds, so a restarted service does not
+pay again for its catalog. Files are zlib-compressed xgrammar JSON (~0.8 MB
+for a tool with one 64-character string), named by a hash of the schema,
+the tokenizer and xgrammar's serialization version.
+
+Output is compact JSON (no whitespace, `,` and `:` separators): fewer tokens
+to decode, and nothing for a 135M model to get wrong between the tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import xgrammar as xgr
+from transformers import PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+# Keys that may sit beside a top-level `anyOf` without changing its meaning.
+_ANNOTATION_KEYS = frozenset({"$schema", "$id", "title", "description"})
+
+
+class InvalidSchemaError(ValueError):
+    """The JSON schema does not parse or xgrammar cannot compile it."""
+
+
+def split_any_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The branches of a top-level `anyOf` that can be compiled apart; else the schema itself.
+
+    A schema with `$defs` stays whole: its branches may refer to them.
+    """
+    branches = schema.get("anyOf")
+    if (
+        isinstance(branches, list)
+        and branches
+        and all(isinstance(branch, dict) for branch in branches)
+        and set(schema) - {"anyOf"} <= _ANNOTATION_KEYS
+        and not any("$defs" in branch or "definitions" in branch for branch in branches)
+    ):
+        return list(branches)
+    return [schema]
+
+
+class GrammarCache:
+    """Compiled grammars for one tokenizer, keyed by compact schema text (LRU)."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        vocab_size: int,
+        stop_token_ids: Sequence[int],
+        max_entries: int = 256,
+        compile_threads: int = 1,
+        disk_dir: Path | None = None,
+    ) -> None:
+        self.vocab_size = vocab_size
+        self.stop_token_ids = list(stop_token_ids)
+        self._tokenizer_info = xgr.TokenizerInfo.from_huggingface(
+            tokenizer, vocab_size=vocab_size, stop_token_ids=self.stop_token_ids
+        )
+        # xgrammar's own cache is off: this one is bounded by entry count and
+        # keyed per anyOf branch, so a tool is compiled once across combinations.
+        self._compiler = xgr.GrammarCompiler(
+            self._tokenizer_info, max_threads=compile_threads, cache_enabled=False
+        )
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, xgr.CompiledGrammar] = OrderedDict()
+        self._disk_dir = disk_dir
+        # Ties files on disk to this exact vocabulary and serialization format.
+        self._disk_salt = hashlib.sha256(
+            (self._tokenizer_info.serialize_json() + xgr.get_serialization_version()).encode()
+        ).hexdigest()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.disk_hits = 0
+        self.compiles = 0
+
+    def compiled_branches(self, json_schema: str) -> list[xgr.CompiledGrammar]:
+        try:
+            schema = json.loads(json_schema)
+        except json.JSONDecodeError as exc:
+            raise InvalidSchemaError(f"json_schema is not valid JSON: {exc}") from exc
+        if not isinstance(schema, dict):
+            raise InvalidSchemaError("json_schema must be a JSON object")
+        return [self._compiled(branch) for branch in split_any_of(schema)]
+
+    def _compiled(self, schema: dict[str, Any]) -> xgr.CompiledGrammar:
+        # Not sorted: xgrammar emits properties in schema order, so the order
+        # is part of what the grammar means ("name" before "arguments").
+        key = json.dumps(schema, separators=(",", ":"))
+        with self._lock:
+            compiled = self._entries.get(key)
+            if compiled is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return compiled
+        compiled = self._read_from_disk(key)
+        if compiled is not None:
+            self.disk_hits += 1
+        else:
+            try:
+                compiled = self._compiler.compile_json_schema(
+                    key, any_whitespace=False, separators=(",", ":"), strict_mode=True
+                )
+            except Exception as exc:  # xgrammar raises RuntimeError/ValueError subclasses
+                raise InvalidSchemaError(f"cannot compile json_schema: {exc}") from exc
+            self.compiles += 1
+            self._write_to_disk(key, compiled)
+        with self._lock:
+            self._entries[key] = compiled
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return compiled
+
+    def _disk_path(self, key: str) -> Path | None:
+        if self._disk_dir is None:
+            return None
+        digest = hashlib.sha256((self._disk_salt + key).encode()).hexdigest()
+        return self._disk_dir / f"{digest}.xgrammar.json.z"
+
+    def _read_from_disk(self, key: str) -> xgr.CompiledGrammar | None:
+        path = self._disk_path(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            text = zlib.decompress(path.read_bytes()).decode()
+            return xgr.CompiledGrammar.deserialize_json(text, self._tokenizer_info)
+        except (OSError, zlib.error, UnicodeDecodeError, RuntimeError, ValueError) as exc:
+            # A file from another xgrammar build, or cut short: compile afresh.
+            logger.warning("ignoring unreadable compiled grammar %s: %s", path, exc)
+            return None
+
+    def _write_to_disk(self, key: str, compiled: xgr.CompiledGrammar) -> None:
+        path = self._disk_path(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = zlib.compress(compiled.serialize_json().encode(), 1)
+            # Written aside and renamed, so a reader never sees half a file.
+            handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".grammar.")
+            try:
+                with os.fdopen(handle, "wb") as staging_file:
+                    staging_file.write(data)
+                os.replace(staging, path)
+            finally:
+                if os.path.exists(staging):
+                    os.unlink(staging)
+        except OSError as exc:
+            logger.warning("could not keep the compiled grammar on disk: %s", exc)
+
+    def new_constraint(self, json_schema: str) -> JsonConstraint:
+        return JsonConstraint(
+            self.compiled_branches(json_schema), self.vocab_size, self.stop_token_ids
+        )
+
+
+class JsonConstraint:
+    """The state of one constrained generation: a matcher per live branch."""
+
+    def __init__(
+        self,
+        branches: Sequence[xgr.CompiledGrammar],
+        vocab_size: int,
+        stop_token_ids: Sequence[int],
+    ) -> None:
+        self._matchers = [xgr.GrammarMatcher(branch) for branch in branches]
+        self._vocab_size = vocab_size
+        self._stop_token_ids = list(stop_token_ids)
+        self._bitmask = xgr.allocate_token_bitmask(len(self._matchers), vocab_size)
+        self._union: torch.Tensor | None = None
+
+    def _live_bitmask(self) -> torch.Tensor:
+        """Union over live branches of the allowed-next-token bitmasks ([1, words], int32).
+
+        Computed once per position: `is_finished` and `mask_logits` share it.
+        """
+        if self._union is None:
+            for row, matcher in enumerate(self._matchers):
+                matcher.fill_next_token_bitmask(self._bitmask, row)
+            rows = self._bitmask[: len(self._matchers)]
+            union = rows[0].clone()
+            for row in rows[1:]:
+                union |= row
+            self._union = union.unsqueeze(0)
+        return self._union
+
+    def is_finished(self) -> bool:
+        """True when the output is complete and only a stop token may follow."""
+        if not any(matcher.is_completed() for matcher in self._matchers):
+            return False
+        words = self._live_bitmask()[0].clone()
+        for token_id in self._stop_token_ids:
+            words[token_id // 32] &= _int32_without_bit(token_id % 32)
+        return not bool(words.any())
+
+    def mask_logits(self, logits: torch.Tensor) -> None:
+        """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32)."""
+        xgr.apply_token_bitmask_inplace(logits, self._live_bitmask(), vocab_size=self._vocab_size)
+
+    def accept(self, token_id: int) -> bool:
+        """Advances every live branch by `token_id`; False if none accepts it."""
+        survivors = [matcher for matcher in self._matchers if matcher.accept_token(token_id)]
+        if not survivors:
+            return False
+        self._matchers = survivors
+        self._union = None
+        return True
+
+    def is_stop_token(self, token_id: int) -> bool:
+        return token_id in self._stop_token_ids
+
+    def forced_text(self) -> str:
+        """Text every live branch must produce next (jump-forward); may be empty."""
+        forced = [matcher.find_jump_forward_string() for matcher in self._matchers]
+        prefix = forced[0]
+        for other in forced[1:]:
+            length = 0
+            for left, right in zip(prefix, other, strict=False):
+                if left != right:
+                    break
+                length += 1
+            prefix = prefix[:length]
+        return prefix
+
+    def accept_forced(self, token_ids: Sequence[int]) -> int:
+        """Accepts the tokens of a forced string; returns how many were accepted.
+
+        Every live branch must produce the forced text, so each should take
+        every token. Should one branch refuse a token all the same, the
+        branches that took it step back and the rest is left to ordinary
+        decoding, keeping all branches at the same position.
+        """
+        accepted = 0
+        for token_id in token_ids:
+            took = [matcher.accept_token(token_id) for matcher in self._matchers]
+            if not all(took):
+                for matcher, advanced in zip(self._matchers, took, strict=True):
+                    if advanced:
+                        matcher.rollback(1)
+                break
+            accepted += 1
+            self._union = None
+        return accepted
+
+
+def _int32_without_bit(bit: int) -> int:
+    """All 32 bits set but `bit`, as the signed value an int32 tensor holds."""
+    value = ~(1 << bit) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value

@@ -1,0 +1,313 @@
+"""LocalEngine on the real packaged SmolLM2-135M: no mocks.
+
+One engine per module (loading takes a few seconds); tests that need a cold
+prefix cache clear it. Adapters are made here with peft on the real base.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import jsonschema  # noqa: E402
+import torch  # noqa: E402
+from peft import LoraConfig, get_peft_model  # noqa: E402
+
+from hybridtools.llm.adapters import AdapterNotFoundError  # noqa: E402
+from hybridtools.llm.engine import EngineOptions, GenerationInputError, LocalEngine  # noqa: E402
+from hybridtools.llm.grammar import GrammarCache  # noqa: E402
+from hybridtools.llm.packaged import (  # noqa: E402
+    DEFAULT_BASE_MODEL,
+    default_model_cache_dir,
+    ensure_model_dir,
+    load_model,
+)
+from hybridtools.llm.streaming import TextAssembler  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+SYSTEM = (
+    "You call IDE tools. Reply with exactly one JSON object "
+    '{"name": ..., "arguments": {...}}. Tools: read_file(path) reads a file; '
+    "run_command(command, is_background) runs a shell command."
+)
+
+
+def _tool(name: str, parameters: Mapping[str, object]) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {"name": {"const": name}, "arguments": parameters},
+        "required": ["name", "arguments"],
+    }
+
+
+# The shape the inference service sends; small maxLength keeps compiling fast.
+TWO_TOOLS = {
+    "anyOf": [
+        _tool(
+            "read_file",
+            {
+                "type": "object",
+                "properties": {"path": {"type": "string", "maxLength": 24}},
+                "required": ["path"],
+            },
+        ),
+        _tool(
+            "run_command",
+            {
+                "type": "object",
+                "properties": {
+                    "command": {"type": "string", "maxLength": 24},
+                    "is_background": {"type": "boolean"},
+                },
+                "required": ["command", "is_background"],
+            },
+        ),
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    return ensure_model_dir(DEFAULT_BASE_MODEL, default_model_cache_dir())
+
+
+@pytest.fixture(scope="module")
+def engine(model_dir: Path) -> LocalEngine:
+    return LocalEngine(model_dir, EngineOptions(threads=1))
+
+
+def _prompt(engine: LocalEngine, request: str) -> list[int]:
+    return engine.encode_chat(
+        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}]
+    )
+
+
+def test_greedy_generation_is_deterministic(engine: LocalEngine) -> None:
+    prompt = _prompt(engine, "Show me the file src/main.rs")
+    engine.clear_prefix_cache()
+    first = engine.generate(prompt, max_new_tokens=16)
+    second = engine.generate(prompt, max_new_tokens=16)
+    assert first.token_ids == second.token_ids
+    assert first.text == second.text
+    assert first.finish_reason in ("stop", "length")
+    assert first.completion_tokens == len(first.token_ids) <= 16
+    assert first.prompt_tokens == len(prompt)
+    assert first.prefill_ms > 0 and first.decode_tokens_per_second > 0
+
+
+def test_prefix_cache_reuse_matches_a_cold_run(engine: LocalEngine) -> None:
+    warm_up = _prompt(engine, "Run the unit tests with pytest")
+    target = _prompt(engine, "Open the README file for me")
+
+    engine.clear_prefix_cache()
+    cold = engine.generate(target, max_new_tokens=16)
+    assert cold.cached_prompt_tokens == 0
+
+    engine.clear_prefix_cache()
+    engine.generate(warm_up, max_new_tokens=4)
+    warm = engine.generate(target, max_new_tokens=16)
+    # The system message is shared; the request differs.
+    assert 0 < warm.cached_prompt_tokens < len(target)
+    assert warm.token_ids == cold.token_ids
+
+
+def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
+    schema = json.dumps(TWO_TOOLS)
+    prompt = _prompt(engine, "Run the command cargo build in the background")
+    result = engine.generate(prompt, max_new_tokens=64, json_schema=schema)
+    call = json.loads(result.text)
+    jsonschema.validate(call, TWO_TOOLS)
+    assert result.finish_reason == "grammar"
+    # Compact output, and the structural parts came by jump-forward.
+    assert " " not in result.text.split('"')[0]
+    assert result.text.startswith('{"name":"')
+    assert result.forced_tokens > 0
+
+    plain = LocalEngine(
+        engine.model_dir,
+        EngineOptions(threads=1, jump_forward=False, prefix_cache=False),
+        model=load_model(engine.model_dir),
+        tokenizer=engine.tokenizer,
+    )
+    without_jumps = plain.generate(prompt, max_new_tokens=64, json_schema=schema)
+    jsonschema.validate(json.loads(without_jumps.text), TWO_TOOLS)
+    assert without_jumps.forced_tokens == 0
+
+
+def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"path": {"type": "string", "maxLength": 8}},
+            "required": ["path"],
+        }
+    )
+
+    def new_cache() -> GrammarCache:
+        return GrammarCache(
+            engine.tokenizer, engine.vocab_size, engine.stop_token_ids, disk_dir=tmp_path
+        )
+
+    first = new_cache()
+    first.compiled_branches(schema)
+    assert (first.compiles, first.disk_hits) == (1, 0)
+    assert len(list(tmp_path.glob("*.xgrammar.json.z"))) == 1
+
+    restarted = new_cache()
+    constraint = restarted.new_constraint(schema)
+    assert (restarted.compiles, restarted.disk_hits) == (0, 1)
+    for token_id in engine.encode('{"path":"a.py"}'):
+        assert constraint.accept(token_id)
+    assert constraint.is_finished()
+
+
+def test_each_tool_compiles_once_across_combinations(engine: LocalEngine) -> None:
+    def tool(name: str) -> dict[str, object]:
+        parameters = {
+            "type": "object",
+            "properties": {"target": {"type": "string", "maxLength": 6}},
+            "required": ["target"],
+        }
+        return _tool(name, parameters)
+
+    grammars = GrammarCache(engine.tokenizer, engine.vocab_size, engine.stop_token_ids)
+    grammars.compiled_branches(json.dumps({"anyOf": [tool("open_tab"), tool("close_tab")]}))
+    assert grammars.compiles == 2
+    grammars.compiled_branches(json.dumps({"anyOf": [tool("close_tab"), tool("pin_tab")]}))
+    grammars.compiled_branches(json.dumps(tool("pin_tab")))  # a precompiled single tool
+    assert (grammars.compiles, grammars.hits) == (3, 2)
+
+
+def test_a_bad_schema_is_refused(engine: LocalEngine) -> None:
+    with pytest.raises(ValueError, match="json_schema"):
+        engine.generate([1, 2, 3], max_new_tokens=4, json_schema="{not json")
+
+
+def test_streamed_text_joins_to_the_final_text(engine: LocalEngine) -> None:
+    prompt = _prompt(engine, "Explain in one sentence what a linter does.")
+    chunks: list[str] = []
+    result = engine.generate(prompt, max_new_tokens=24, on_text=chunks.append)
+    assert len(chunks) > 1
+    assert "".join(chunks) == result.text
+
+    constrained: list[str] = []
+    call = engine.generate(
+        prompt, max_new_tokens=48, json_schema=json.dumps(TWO_TOOLS), on_text=constrained.append
+    )
+    assert "".join(constrained) == call.text
+
+
+def test_stop_strings_end_and_cut_the_text(engine: LocalEngine) -> None:
+    prompt = _prompt(engine, "Explain in one sentence what a linter does.")
+    free = engine.generate(prompt, max_new_tokens=24)
+    words = free.text.split()
+    assert len(words) > 3
+    stop = " " + words[2]
+    chunks: list[str] = []
+    stopped = engine.generate(prompt, max_new_tokens=24, stop_strings=[stop], on_text=chunks.append)
+    assert stopped.finish_reason == "stop"
+    assert stop not in stopped.text
+    assert free.text.startswith(stopped.text)
+    assert "".join(chunks) == stopped.text
+
+
+def test_multibyte_text_streams_whole_characters(engine: LocalEngine) -> None:
+    # Sampling at a high temperature reaches byte-level tokens that split
+    # characters; every streamed chunk must still be whole text.
+    prompt = _prompt(engine, "Write a line of emoji and accented words: 🚀 café naïve 日本")
+    chunks: list[str] = []
+    result = engine.generate(
+        prompt, max_new_tokens=40, temperature=1.5, seed=7, on_text=chunks.append
+    )
+    assert "".join(chunks) == result.text
+    assert all("\ufffd" not in chunk for chunk in chunks[:-1])
+
+
+def test_split_characters_are_released_whole(engine: LocalEngine) -> None:
+    text = "Deploy 🚀 to café 日本 now"
+    token_ids = engine.encode(text)
+    assert len(token_ids) > len(text.split())  # some characters span several tokens
+    chunks: list[str] = []
+    assembler = TextAssembler(engine.tokenizer, on_text=chunks.append)
+    for token_id in token_ids:
+        assembler.add([token_id])
+    assert assembler.finish() == text
+    assert "".join(chunks) == text
+    assert all("\ufffd" not in chunk for chunk in chunks)
+
+
+def test_sampling_follows_the_seed(engine: LocalEngine) -> None:
+    prompt = _prompt(engine, "Name a tool that formats code.")
+    engine.clear_prefix_cache()
+    first = engine.generate(prompt, max_new_tokens=12, temperature=0.9, top_p=0.9, seed=3)
+    # The repeated prompt comes whole from the prefix cache, logits included.
+    again = engine.generate(prompt, max_new_tokens=12, temperature=0.9, top_p=0.9, seed=3)
+    assert again.cached_prompt_tokens == len(prompt)
+    assert first.token_ids == again.token_ids
+    engine.clear_prefix_cache()
+    cold = engine.generate(prompt, max_new_tokens=12, temperature=0.9, top_p=0.9, seed=3)
+    assert cold.token_ids == first.token_ids
+    other = engine.generate(prompt, max_new_tokens=12, temperature=0.9, top_p=0.9, seed=4)
+    assert other.token_ids != first.token_ids
+
+
+def test_invalid_requests_are_refused(engine: LocalEngine) -> None:
+    with pytest.raises(GenerationInputError):
+        engine.generate([], max_new_tokens=4)
+    with pytest.raises(GenerationInputError):
+        engine.generate([1], max_new_tokens=0)
+    with pytest.raises(GenerationInputError):
+        engine.generate([engine.vocab_size], max_new_tokens=4)
+    with pytest.raises(GenerationInputError):
+        engine.generate([1], max_new_tokens=engine.options.max_context_tokens)
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA on the real base with random (non-zero) B matrices, so it changes outputs."""
+    torch.manual_seed(0)
+    config = LoraConfig(
+        r=8,
+        lora_alpha=32,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        init_lora_weights=False,
+        task_type="CAUSAL_LM",
+    )
+    peft_model = get_peft_model(load_model(model_dir), config)
+    path = tmp_path_factory.mktemp("adapters") / "noisy"
+    peft_model.save_pretrained(str(path))
+    return path
+
+
+def test_adapter_loads_changes_output_switches_back_and_unloads(
+    engine: LocalEngine, adapter_dir: Path
+) -> None:
+    prompt = _prompt(engine, "List the files in the src directory")
+    base = engine.generate(prompt, max_new_tokens=12)
+
+    engine.load_adapter("noisy", adapter_dir)
+    assert engine.adapters == ["noisy"]
+    tuned = engine.generate(prompt, max_new_tokens=12, adapter="noisy")
+    assert tuned.token_ids != base.token_ids
+    assert tuned.adapter == "noisy"
+    # Same adapter again: served from its own prefix cache, same answer.
+    assert engine.generate(prompt, max_new_tokens=12, adapter="noisy").token_ids == tuned.token_ids
+
+    # adapter=None is the base model while the adapter stays loaded.
+    assert engine.generate(prompt, max_new_tokens=12).token_ids == base.token_ids
+    assert engine.generate(prompt, max_new_tokens=12, adapter="noisy").token_ids == tuned.token_ids
+
+    engine.unload_adapter("noisy")
+    assert engine.adapters == []
+    with pytest.raises(AdapterNotFoundError):
+        engine.generate(prompt, max_new_tokens=4, adapter="noisy")
+    with pytest.raises(AdapterNotFoundError):
+        engine.unload_adapter("noisy")
+    assert engine.generate(prompt, max_new_tokens=12).token_ids == base.token_ids
