@@ -67,7 +67,9 @@ class UsageTimeline:
         with _connect(path) as connection:
             connection.executescript(_SCHEMA)
         self._queue: queue.Queue[ToolCallEvent | None] = queue.Queue(maxsize=max_queue)
-        self._writer = threading.Thread(target=self._write_loop, name="timeline-writer", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name="timeline-writer", daemon=True
+        )
         self._writer.start()
 
     def record(self, event: ToolCallEvent) -> None:
@@ -132,7 +134,9 @@ class UsageTimeline:
         self._queue.put(None)
         self._writer.join(timeout=10)
 
-    def usage(self, days: int = 1, ecosystem: str = "", today: datetime | None = None) -> list[UsageRow]:
+    def usage(
+        self, days: int = 1, ecosystem: str = "", today: datetime | None = None
+    ) -> list[UsageRow]:
         """Calls per day, ecosystem and tool over the last `days` days (UTC)."""
         self.flush()
         end = (today or datetime.now(UTC)).astimezone(UTC).date()
@@ -151,4 +155,6 @@ class UsageTimeline:
             rows = connection.execute(query, parameters).fetchall()
         finally:
             connection.close()
-        return [UsageRow(r[0], r[1], r[2], int(r[3]), int(r[4] or 0), float(r[5] or 0.0)) for r in rows]
+        return [
+            UsageRow(r[0], r[1], r[2], int(r[3]), int(r[4] or 0), float(r[5] or 0.0)) for r in rows
+        ]

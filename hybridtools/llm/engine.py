@@ -80,6 +80,8 @@ class EngineOptions:
     # Prompt plus new tokens; the model itself allows 8,192.
     max_context_tokens: int = 4096
     grammar_cache_entries: int = 256
+    # Longest JSON string a constrained generation may write (see grammar.py).
+    max_json_string_chars: int = 200
     # Where compiled grammars are kept across restarts; None: memory only.
     grammar_cache_dir: Path | None = None
 
@@ -231,7 +233,11 @@ class LocalEngine:
         with self._lock:
             set_torch_threads(self.options.threads)
             grammar_started = time.perf_counter()
-            constraint = self._grammars.new_constraint(json_schema) if json_schema else None
+            constraint = (
+                self._grammars.new_constraint(json_schema, self.options.max_json_string_chars)
+                if json_schema
+                else None
+            )
             grammar_ms = (time.perf_counter() - grammar_started) * 1000
             self._adapters.activate(adapter)
             with torch.inference_mode():

@@ -19,6 +19,15 @@ the tokenizer and xgrammar's serialization version.
 
 Output is compact JSON (no whitespace, `,` and `:` separators): fewer tokens
 to decode, and nothing for a 135M model to get wrong between the tokens.
+
+String bounds (`maxLength`) are not compiled at all: they are what makes
+compiling slow (each bounded character is a grammar state; a catalog tool
+with 1000-character strings took tens of seconds). The grammar is compiled
+without them, and `JsonConstraint` bounds every JSON string itself: once a
+string has `max_string_chars` characters, only tokens that close it are
+allowed. That still keeps a small model from looping inside a string until
+the token limit, which is why the bounds were there; the service validates
+the call against the tool's full schema (its `maxLength` included) afterwards.
 """
 
 from __future__ import annotations
@@ -96,6 +105,7 @@ class GrammarCache:
             (self._tokenizer_info.serialize_json() + xgr.get_serialization_version()).encode()
         ).hexdigest()
         self._lock = threading.Lock()
+        self._guard: _StringGuardTables | None = None
         self.hits = 0
         self.disk_hits = 0
         self.compiles = 0
@@ -112,7 +122,7 @@ class GrammarCache:
     def _compiled(self, schema: dict[str, Any]) -> xgr.CompiledGrammar:
         # Not sorted: xgrammar emits properties in schema order, so the order
         # is part of what the grammar means ("name" before "arguments").
-        key = json.dumps(schema, separators=(",", ":"))
+        key = json.dumps(without_string_bounds(schema), separators=(",", ":"))
         with self._lock:
             compiled = self._entries.get(key)
             if compiled is not None:
@@ -174,10 +184,20 @@ class GrammarCache:
         except OSError as exc:
             logger.warning("could not keep the compiled grammar on disk: %s", exc)
 
-    def new_constraint(self, json_schema: str) -> JsonConstraint:
+    def new_constraint(self, json_schema: str, max_string_chars: int = 200) -> JsonConstraint:
         return JsonConstraint(
-            self.compiled_branches(json_schema), self.vocab_size, self.stop_token_ids
+            self.compiled_branches(json_schema),
+            self.vocab_size,
+            self.stop_token_ids,
+            self._string_guard(),
+            max_string_chars,
         )
+
+    def _string_guard(self) -> _StringGuardTables:
+        with self._lock:
+            if self._guard is None:
+                self._guard = _StringGuardTables.build(self._tokenizer_info, self.vocab_size)
+            return self._guard
 
 
 class JsonConstraint:
@@ -188,12 +208,17 @@ class JsonConstraint:
         branches: Sequence[xgr.CompiledGrammar],
         vocab_size: int,
         stop_token_ids: Sequence[int],
+        guard: _StringGuardTables | None = None,
+        max_string_chars: int = 200,
     ) -> None:
         self._matchers = [xgr.GrammarMatcher(branch) for branch in branches]
         self._vocab_size = vocab_size
         self._stop_token_ids = list(stop_token_ids)
         self._bitmask = xgr.allocate_token_bitmask(len(self._matchers), vocab_size)
         self._union: torch.Tensor | None = None
+        self._guard = guard
+        self._max_string_chars = max_string_chars
+        self._strings = _JsonStringState()
 
     def _live_bitmask(self) -> torch.Tensor:
         """Union over live branches of the allowed-next-token bitmasks ([1, words], int32).
@@ -220,8 +245,21 @@ class JsonConstraint:
         return not bool(words.any())
 
     def mask_logits(self, logits: torch.Tensor) -> None:
-        """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32)."""
+        """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32).
+
+        Inside a JSON string that reached its length bound, everything but the
+        tokens that close the string is forbidden as well.
+        """
         xgr.apply_token_bitmask_inplace(logits, self._live_bitmask(), vocab_size=self._vocab_size)
+        if (
+            self._guard is not None
+            and self._strings.in_string
+            and self._strings.length >= self._max_string_chars
+        ):
+            closing = self._guard.closes_string[: logits.shape[-1]]
+            allowed = logits[..., : closing.shape[0]].masked_fill(~closing, float("-inf"))
+            if torch.isfinite(allowed).any():
+                logits[..., : closing.shape[0]] = allowed
 
     def accept(self, token_id: int) -> bool:
         """Advances every live branch by `token_id`; False if none accepts it."""
@@ -230,7 +268,12 @@ class JsonConstraint:
             return False
         self._matchers = survivors
         self._union = None
+        self._track(token_id)
         return True
+
+    def _track(self, token_id: int) -> None:
+        if self._guard is not None and token_id < len(self._guard.token_bytes):
+            self._strings.feed(self._guard.token_bytes[token_id])
 
     def is_stop_token(self, token_id: int) -> bool:
         return token_id in self._stop_token_ids
@@ -266,6 +309,7 @@ class JsonConstraint:
                 break
             accepted += 1
             self._union = None
+            self._track(token_id)
         return accepted
 
 
@@ -273,3 +317,59 @@ def _int32_without_bit(bit: int) -> int:
     """All 32 bits set but `bit`, as the signed value an int32 tensor holds."""
     value = ~(1 << bit) & 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def without_string_bounds(schema: Any) -> Any:
+    """The schema without `maxLength` / `minLength` (see the module docstring)."""
+    if isinstance(schema, dict):
+        return {
+            key: without_string_bounds(value)
+            for key, value in schema.items()
+            if key not in ("maxLength", "minLength")
+        }
+    if isinstance(schema, list):
+        return [without_string_bounds(item) for item in schema]
+    return schema
+
+
+class _JsonStringState:
+    """Whether the output is inside a JSON string, and how long that string is."""
+
+    def __init__(self) -> None:
+        self.in_string = False
+        self.escaped = False
+        self.length = 0
+
+    def feed(self, data: bytes) -> None:
+        for byte in data:
+            if not self.in_string:
+                if byte == 0x22:  # "
+                    self.in_string, self.length = True, 0
+            elif self.escaped:
+                self.escaped = False
+                self.length += 1
+            elif byte == 0x5C:  # backslash
+                self.escaped = True
+            elif byte == 0x22:
+                self.in_string = False
+            elif byte & 0xC0 != 0x80:  # count characters, not UTF-8 continuation bytes
+                self.length += 1
+
+
+class _StringGuardTables:
+    """Per-tokenizer tables: each token's bytes, and which tokens close a string."""
+
+    def __init__(self, token_bytes: list[bytes], closes_string: torch.Tensor) -> None:
+        self.token_bytes = token_bytes
+        self.closes_string = closes_string
+
+    @classmethod
+    def build(cls, tokenizer_info: xgr.TokenizerInfo, vocab_size: int) -> _StringGuardTables:
+        decoded = list(tokenizer_info.decoded_vocab)
+        token_bytes = [bytes(item) if not isinstance(item, bytes) else item for item in decoded]
+        token_bytes += [b""] * (vocab_size - len(token_bytes))
+        # A token closes the string when its first byte is an unescaped quote.
+        closes = torch.tensor(
+            [data[:1] == b'"' for data in token_bytes[:vocab_size]], dtype=torch.bool
+        )
+        return cls(token_bytes, closes)

@@ -1,0 +1,1 @@
+"""LLM backends behind one interface (base.py), chosen by INFERENCE_BACKEND."""

@@ -1,0 +1,345 @@
+"""ToolAwarePromptBuilder: the seed's class, made real.
+
+    augment_with_tools(query)
+      detect_tool_need(query)              keywords and patterns (detection.py)
+      retrieve_tool_examples(query, ...)   2-3 examples of the caller's IDE, over gRPC,
+                                           plus the nearest example's score as evidence
+      format_tool_aware_prompt(...)        hybridtools.prompting's layout (the one the
+                                           generic adapter was trained on), candidate
+                                           tools' schemas, reference snippets, inside a
+                                           token budget counted with the model's tokenizer
+
+Example choice answers the probe's first failure (the model copies whichever
+tool dominates the examples): examples of distinct tools first, the best
+match last, nearest the request; negatives only as "what not to do" for the
+top tool. Ranking adds the example's quality_score and prefers examples
+written for the catalog's current tool_version.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hybridtools.core.errors import InvalidArgumentError
+from hybridtools.ecosystems.catalog import Catalog, ToolSpec
+from hybridtools.prompting import (
+    PromptExample,
+    PromptTool,
+    build_messages,
+    render_examples_section,
+    render_tools_section,
+)
+from inference_svc.backends.base import ChatTokenizer
+from inference_svc.detection import (
+    DetectorWeights,
+    ToolNeed,
+    decide,
+    needs_retrieval_evidence,
+    rule_evidence,
+)
+from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
+
+# Examples fetched per request: enough to find 3 distinct tools and a negative.
+SEARCH_DEPTH = 12
+QUALITY_WEIGHT = 0.05
+STALE_VERSION_PENALTY = 0.05
+REFERENCE_THRESHOLD = 0.45
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    ecosystem: str = ""
+    history: Sequence[dict[str, str]] = ()
+    tool_choice: str = "auto"  # auto | required | none
+    max_examples: int = 3
+    max_prompt_tokens: int = 0  # 0 = context window minus the generation reserve
+    generation_reserve: int = 96
+
+
+@dataclass
+class BuiltPrompt:
+    messages: list[dict[str, str]]
+    prompt_ids: list[int]
+    tool_detected: bool
+    need: ToolNeed | None
+    ecosystem: str
+    catalog: Catalog | None
+    examples: list[RetrievedExample] = field(default_factory=list)
+    tools: list[ToolSpec] = field(default_factory=list)
+    call_schema: dict[str, Any] | None = None
+    prompt_tokens: int = 0
+    example_tokens: int = 0
+    schema_tokens: int = 0
+    detect_ms: float = 0.0
+    retrieve_ms: float = 0.0
+    build_ms: float = 0.0
+
+
+def rank_examples(
+    examples: Sequence[RetrievedExample], catalog_version: str
+) -> list[RetrievedExample]:
+    def key(example: RetrievedExample) -> float:
+        stale = catalog_version and example.tool_version and example.tool_version != catalog_version
+        return (
+            example.score
+            + QUALITY_WEIGHT * example.quality_score
+            - (STALE_VERSION_PENALTY if stale else 0.0)
+        )
+
+    return sorted(examples, key=key, reverse=True)
+
+
+def choose_examples(
+    ranked: Sequence[RetrievedExample], max_examples: int, known_tools: set[str]
+) -> tuple[list[RetrievedExample], list[str]]:
+    """Examples of distinct tools first (best match last), then one negative of the top tool.
+
+    Returns the examples in prompt order and the candidate tools, best first.
+    """
+    positives = [
+        e
+        for e in ranked
+        if e.kind == "positive" and (not known_tools or e.tool_name in known_tools)
+    ]
+    tools: list[str] = []
+    for example in positives:
+        if example.tool_name not in tools:
+            tools.append(example.tool_name)
+    chosen: list[RetrievedExample] = []
+    for tool in tools[:max_examples]:
+        chosen.append(next(e for e in positives if e.tool_name == tool))
+    for example in positives:  # fewer distinct tools than slots: more of the best ones
+        if len(chosen) >= max_examples:
+            break
+        if example not in chosen:
+            chosen.append(example)
+    ordered = sorted(chosen, key=lambda e: positives.index(e), reverse=True)
+    if tools:
+        negative = next(
+            (e for e in ranked if e.kind == "negative" and e.tool_name == tools[0]), None
+        )
+        if negative is not None:
+            ordered.insert(0, negative)
+    return ordered, tools
+
+
+def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """One JSON object {"name", "arguments"} of one of the candidate tools."""
+    branches = []
+    for tool in tools:
+        arguments = dict(tool.parameters)
+        arguments.setdefault("type", "object")
+        arguments.setdefault("additionalProperties", False)
+        branches.append(
+            {
+                "type": "object",
+                "properties": {"name": {"const": tool.name}, "arguments": arguments},
+                "required": ["name", "arguments"],
+                "additionalProperties": False,
+            }
+        )
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+def _prompt_example(example: RetrievedExample) -> PromptExample:
+    return PromptExample(
+        request=example.request,
+        call_name=example.call_name,
+        call_arguments=example.call_arguments,
+        kind=example.kind,
+        wrong_call_name=example.wrong_call_name,
+        wrong_call_arguments=example.wrong_call_arguments,
+        error_description=example.error_description,
+    )
+
+
+class ToolAwarePromptBuilder:
+    def __init__(
+        self,
+        retrieval: RetrievalClient,
+        tokenizer: ChatTokenizer,
+        context_window: int,
+        candidate_tools: int = 3,
+        example_token_budget: int = 300,
+        weights: DetectorWeights = DetectorWeights(),
+        use_reference: bool = True,
+    ) -> None:
+        self._retrieval = retrieval
+        self._tokenizer = tokenizer
+        self._context_window = context_window
+        self._candidate_tools = candidate_tools
+        self._example_token_budget = example_token_budget
+        self._weights = weights
+        self._use_reference = use_reference
+
+    # -- the seed's four methods ---------------------------------------------
+
+    def detect_tool_need(self, query: str, top_similarity: float | None = None) -> ToolNeed:
+        score, reasons = rule_evidence(query, self._weights)
+        return decide(score, reasons, top_similarity, self._weights)
+
+    async def retrieve_tool_examples(
+        self, query: str, likely_tools: Sequence[str], ecosystem: str, max_examples: int = 3
+    ) -> tuple[str, Catalog, list[RetrievedExample], list[ToolSpec]]:
+        """Examples and candidate tools of the caller's ecosystem, ranked and chosen."""
+        search = await self._retrieval.search(
+            query, ecosystem, SEARCH_DEPTH, include_negatives=True
+        )
+        catalog = await self._retrieval.catalog(search.ecosystem, search.version)
+        ranked = rank_examples(search.examples, catalog.version)
+        if likely_tools:
+            ranked = [e for e in ranked if e.tool_name in likely_tools] or ranked
+        examples, tool_names = choose_examples(ranked, max_examples, set(catalog.tool_names))
+        tools = [catalog.tool(name) for name in tool_names[: self._candidate_tools]]
+        return search.ecosystem, catalog, examples, tools
+
+    def format_tool_aware_prompt(
+        self,
+        query: str,
+        examples: Sequence[RetrievedExample],
+        tools: Sequence[ToolSpec],
+        history: Sequence[dict[str, str]] = (),
+        references: Sequence[str] = (),
+        max_prompt_tokens: int = 0,
+    ) -> tuple[list[dict[str, str]], list[int], list[RetrievedExample], list[ToolSpec], int, int]:
+        """Messages within the budget; drops what matters least until they fit.
+
+        Order of sacrifice: reference snippets, the negative example, the
+        worst-ranked positive examples, extra candidate tools, the oldest
+        history turns. The request itself is never cut: if it alone does not
+        fit, the caller gets INVALID_ARGUMENT saying by how much.
+        """
+        budget = max_prompt_tokens or self._context_window
+        examples = list(examples)
+        tools = list(tools)
+        history = list(history)
+        references = list(references)
+        while True:
+            prompt_examples = [_prompt_example(e) for e in examples]
+            prompt_tools = [PromptTool(t.name, t.description, t.parameters) for t in tools]
+            request = query
+            if references:
+                request = "Context:\n" + "\n---\n".join(references) + f"\n\nRequest: {query}"
+            messages = build_messages(request, prompt_tools, prompt_examples, history)
+            ids = self._tokenizer.chat_ids(messages)
+            example_tokens = (
+                self._tokenizer.count(render_examples_section(prompt_examples)) if examples else 0
+            )
+            if len(ids) <= budget and example_tokens <= self._example_token_budget:
+                schema_tokens = (
+                    self._tokenizer.count(render_tools_section(prompt_tools)) if tools else 0
+                )
+                return messages, ids, examples, tools, example_tokens, schema_tokens
+            if references:
+                references.pop()
+            elif any(e.kind == "negative" for e in examples):
+                examples = [e for e in examples if e.kind != "negative"]
+            elif len(examples) > 1:
+                examples.pop(0)  # the first is the worst-ranked
+            elif len(tools) > 1:
+                tools.pop()
+            elif history:
+                history.pop(0)
+            elif examples and len(ids) > budget:
+                examples.pop()
+            elif tools and len(ids) > budget:
+                tools.pop()
+            elif len(ids) <= budget:
+                # Over the example budget with one example left: keep it.
+                schema_tokens = (
+                    self._tokenizer.count(render_tools_section(prompt_tools)) if tools else 0
+                )
+                return messages, ids, examples, tools, example_tokens, schema_tokens
+            else:
+                raise InvalidArgumentError(
+                    f"the request needs {len(ids)} prompt tokens but the budget is {budget} "
+                    "(context window minus the tokens reserved for the answer); shorten the "
+                    "request or raise the budget"
+                )
+
+    async def augment_with_tools(self, query: str, options: BuildOptions) -> BuiltPrompt:
+        """The entry point: a prompt with tool examples when the request needs a tool."""
+        if not query.strip():
+            raise InvalidArgumentError("query is empty")
+        budget = options.max_prompt_tokens or (self._context_window - options.generation_reserve)
+        if budget <= 0:
+            raise InvalidArgumentError(
+                f"no room for a prompt: the context window is {self._context_window} tokens and "
+                f"{options.generation_reserve} are reserved for the answer"
+            )
+        started = time.perf_counter()
+        rule_score, reasons = rule_evidence(query, self._weights)
+        detect_ms = (time.perf_counter() - started) * 1000
+        wants_examples = options.max_examples > 0
+        consult = options.tool_choice == "required" or (
+            options.tool_choice == "auto" and rule_score > self._weights.low
+        )
+        need: ToolNeed | None = None
+        ecosystem, catalog, examples, tools = options.ecosystem, None, [], []
+        retrieve_ms = 0.0
+        if options.tool_choice != "none" and consult:
+            started = time.perf_counter()
+            ecosystem, catalog, examples, tools = await self.retrieve_tool_examples(
+                query, (), options.ecosystem, max(options.max_examples, 1)
+            )
+            retrieve_ms = (time.perf_counter() - started) * 1000
+            positives = [e for e in examples if e.kind == "positive"]
+            top = max((e.score for e in positives), default=None)
+            need = decide(
+                rule_score,
+                reasons,
+                top if needs_retrieval_evidence(rule_score, self._weights) else None,
+                self._weights,
+            )
+        elif options.tool_choice != "none":
+            need = decide(rule_score, reasons, None, self._weights)
+        tool_detected = options.tool_choice == "required" or bool(need and need.needs_tool)
+        if not tool_detected:
+            examples, tools = [], []
+        elif not wants_examples:
+            examples = []
+        started = time.perf_counter()
+        # Reference snippets go to plain answers only: a tool request keeps
+        # exactly the layout the adapter was trained on.
+        references = (
+            await self._references(query) if self._use_reference and not tool_detected else []
+        )
+        messages, ids, examples, tools, example_tokens, schema_tokens = (
+            self.format_tool_aware_prompt(
+                query, examples, tools, options.history, references, budget
+            )
+        )
+        build_ms = (time.perf_counter() - started) * 1000
+        return BuiltPrompt(
+            messages=messages,
+            prompt_ids=ids,
+            tool_detected=tool_detected,
+            need=need,
+            ecosystem=ecosystem,
+            catalog=catalog,
+            examples=examples,
+            tools=tools,
+            call_schema=call_schema(tools) if tool_detected and tools else None,
+            prompt_tokens=len(ids),
+            example_tokens=example_tokens,
+            schema_tokens=schema_tokens,
+            detect_ms=detect_ms,
+            retrieve_ms=retrieve_ms,
+            build_ms=build_ms,
+        )
+
+    async def _references(self, query: str) -> list[str]:
+        """Reference snippets close enough to the request to be worth their tokens."""
+        try:
+            chunks = await self._retrieval.reference(query, limit=1, threshold=REFERENCE_THRESHOLD)
+        except Exception:  # noqa: BLE001 - reference context is optional, never fatal
+            return []
+        return [chunk.text for chunk in chunks]
+
+
+def schema_json(schema: dict[str, Any] | None) -> str:
+    return json.dumps(schema, separators=(",", ":")) if schema else ""
