@@ -1,0 +1,305 @@
+"""InferenceService end to end over gRPC: the packaged model, the default adapter,
+a real retrieval service with three ecosystems indexed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from hybridtools.adapter_store import PACKAGED_DEFAULT
+from hybridtools.common.v1 import tools_pb2
+from hybridtools.core.channels import aio_channel
+from hybridtools.core.server import RunningServer, start_server
+from hybridtools.ecosystems.catalog import load_builtin_catalog
+from hybridtools.ecosystems.generator import generate_ecosystem_examples
+from hybridtools.inference.v1 import inference_service_pb2 as pb
+from hybridtools.inference.v1 import inference_service_pb2_grpc as pb_grpc
+from hybridtools.llm.packaged import default_model_cache_dir
+from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
+from inference_svc.config import InferenceSettings
+from inference_svc.server import build_service
+
+from .conftest import RetrievalUnderTest, start_retrieval
+
+pytestmark = pytest.mark.slow
+ECOSYSTEMS = ("continue", "cursor", "cline")
+HAS_DEFAULT_ADAPTER = (PACKAGED_DEFAULT / "manifest.json").exists()
+needs_adapter = pytest.mark.skipif(
+    not HAS_DEFAULT_ADAPTER, reason="the default adapter is not committed yet"
+)
+
+
+@dataclass
+class InferenceUnderTest:
+    server: RunningServer
+    stub: pb_grpc.InferenceServiceStub
+    channel: grpc.aio.Channel
+    retrieval: RetrievalUnderTest
+    data_dir: Path
+
+
+async def start_inference(
+    data_dir: Path, retrieval_address: str, **settings: object
+) -> tuple[RunningServer, grpc.aio.Channel]:
+    config = InferenceSettings(
+        port=0,
+        data_dir=data_dir,
+        retrieval_address=retrieval_address,
+        model_dir=default_model_cache_dir(),
+        adapter_dir=data_dir / "adapters",
+        **settings,
+    )
+    server = await start_server(build_service(config), "127.0.0.1:0", grace_s=1.0)
+    return server, aio_channel(f"127.0.0.1:{server.port}")
+
+
+@pytest.fixture(scope="module")
+async def system(session_dir: Path) -> AsyncIterator[InferenceUnderTest]:
+    retrieval = await start_retrieval(session_dir / "inference-retrieval")
+    for ecosystem in ECOSYSTEMS:
+        generated = generate_ecosystem_examples(
+            load_builtin_catalog(ecosystem), positives=300, negatives=60, held_out=0
+        )
+        request = rpb.SwapEcosystemRequest(ecosystem=ecosystem, activate=ecosystem == "continue")
+        request.examples.examples.extend(record.to_proto() for record in generated.indexed)
+        async for _ in retrieval.stub.SwapEcosystem(request):
+            pass
+    data_dir = session_dir / "inference"
+    server, channel = await start_inference(data_dir, retrieval.address)
+    yield InferenceUnderTest(
+        server, pb_grpc.InferenceServiceStub(channel), channel, retrieval, data_dir
+    )
+    await channel.close()
+    await server.stop()
+    await retrieval.channel.close()
+    await retrieval.server.stop()
+
+
+async def test_health_and_adapters(system: InferenceUnderTest) -> None:
+    health = health_pb2_grpc.HealthStub(system.channel)
+    status = await health.Check(
+        health_pb2.HealthCheckRequest(service="hybridtools.inference.v1.InferenceService")
+    )
+    assert status.status == health_pb2.HealthCheckResponse.SERVING
+    listed = await system.stub.ListAdapters(pb.ListAdaptersRequest())
+    assert listed.backend == "local" and listed.base_model == "smollm2-135m-instruct"
+    if HAS_DEFAULT_ADAPTER:
+        assert listed.default_adapter == "tool-awareness"
+        default = next(a for a in listed.adapters if a.name == "tool-awareness")
+        assert default.loaded and default.published and default.held_out_accuracy > 0
+
+
+@needs_adapter
+@pytest.mark.parametrize(
+    ("ecosystem", "argument"),
+    [("continue", "filepath"), ("cursor", "target_file"), ("cline", "path")],
+)
+async def test_read_header_in_each_ecosystem(
+    system: InferenceUnderTest, ecosystem: str, argument: str
+) -> None:
+    response = await system.stub.Generate(
+        pb.GenerateRequest(query="Read Header.tsx", ecosystem=ecosystem)
+    )
+    assert response.tool_detected
+    assert response.tool_call.name == "read_file", response.text
+    arguments = json.loads(response.tool_call.rendered) if ecosystem != "cline" else None
+    assert response.tool_call.arguments[argument] == "Header.tsx"
+    assert response.tool_call_valid, response.validation_error
+    if ecosystem == "cline":
+        assert response.tool_call.rendered.startswith("<read_file>\n<path>Header.tsx</path>")
+        assert response.tool_call.rendered.rstrip().endswith("</read_file>")
+    else:
+        assert arguments == {"name": "read_file", "arguments": dict(response.tool_call.arguments)}
+    assert response.ecosystem == ecosystem and response.adapter == "tool-awareness"
+    assert 2 <= len(response.examples) <= 4
+    assert 0 < response.usage.example_tokens <= 300
+    assert response.usage.prompt_tokens > response.usage.example_tokens
+    assert response.finish_reason == pb.FINISH_REASON_TOOL_CALL
+    timings = response.timings
+    assert timings.retrieve_ms > 0 and timings.generate_ms > 0
+    assert timings.total_ms >= timings.detect_ms + timings.retrieve_ms + timings.build_ms
+
+
+async def test_no_tool_request_gets_plain_text(system: InferenceUnderTest) -> None:
+    response = await system.stub.Generate(
+        pb.GenerateRequest(
+            query="What is the difference between a list and a tuple in Python?",
+            generation_config=pb.GenerationConfig(max_new_tokens=24),
+        )
+    )
+    assert not response.tool_detected
+    assert not response.HasField("tool_call")
+    assert response.text.strip() and not response.text.lstrip().startswith("{")
+    assert response.usage.example_tokens == 0 and not response.examples
+
+
+async def test_stream_generate_ends_with_the_parsed_call(system: InferenceUnderTest) -> None:
+    chunks: list[str] = []
+    final = None
+    async for message in system.stub.StreamGenerate(
+        pb.GenerateRequest(
+            query="run the tests with pytest -q",
+            ecosystem="cursor",
+            tool_choice=pb.TOOL_CHOICE_REQUIRED,
+        )
+    ):
+        if message.HasField("final"):
+            final = message.final
+        else:
+            chunks.append(message.text)
+    assert final is not None
+    assert "".join(chunks) == final.text
+    assert final.tool_detected and final.HasField("tool_call")
+    assert final.tool_call_valid, final.validation_error
+    assert final.usage.completion_tokens > 0
+
+
+async def test_build_prompt_only(system: InferenceUnderTest) -> None:
+    response = await system.stub.BuildPrompt(
+        pb.BuildPromptRequest(query="list the files in src/utils", ecosystem="cursor")
+    )
+    assert response.tool_detected and response.ecosystem == "cursor"
+    assert response.messages[0].role == tools_pb2.ROLE_SYSTEM
+    assert response.messages[-1].content == "list the files in src/utils"
+    assert "Examples:" in response.messages[0].content and "Tools:" in response.messages[0].content
+    assert response.candidate_tools and response.examples
+    schema = json.loads(response.call_schema_json)
+    assert "anyOf" in schema or schema["properties"]["name"]["const"]
+    assert response.prompt.startswith("<|im_start|>system")
+    assert response.usage.prompt_tokens < 2048 and response.usage.example_tokens <= 300
+
+
+async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
+    response = await system.stub.Generate(
+        pb.GenerateRequest(
+            query="open package.json",
+            ecosystem="continue",
+            no_examples=True,
+            generation_config=pb.GenerationConfig(decoding=pb.DECODING_FREE, max_new_tokens=40),
+        )
+    )
+    assert response.tool_detected and not response.examples
+    assert response.usage.example_tokens == 0 and response.usage.schema_tokens > 0
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "code", "fragment"),
+    [
+        ({"query": ""}, grpc.StatusCode.INVALID_ARGUMENT, "query is empty"),
+        (
+            {"query": "open a.py", "ecosystem": "vim"},
+            grpc.StatusCode.NOT_FOUND,
+            "'vim' is not indexed",
+        ),
+        ({"query": "open a.py", "adapter": "nope"}, grpc.StatusCode.NOT_FOUND, "adapter 'nope'"),
+        (
+            {"query": "open a.py", "max_examples": 9},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "max_examples",
+        ),
+        (
+            {"query": "open a.py", "generation_config": pb.GenerationConfig(max_new_tokens=5000)},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "max_new_tokens",
+        ),
+        (
+            {
+                "query": "hi",
+                "history": [tools_pb2.ChatMessage(role=tools_pb2.ROLE_SYSTEM, content="x")],
+            },
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ROLE_SYSTEM",
+        ),
+    ],
+)
+async def test_generate_bad_input(
+    system: InferenceUnderTest, request_fields: dict, code, fragment: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await system.stub.Generate(pb.GenerateRequest(**request_fields))
+    assert failure.value.code() == code
+    assert fragment in failure.value.details()
+
+
+async def test_budget_too_small(system: InferenceUnderTest) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await system.stub.BuildPrompt(
+            pb.BuildPromptRequest(query="open the file src/app.ts", max_prompt_tokens=20)
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "budget is 20" in failure.value.details()
+    # A budget that fits the request but not the examples drops examples instead.
+    small = await system.stub.BuildPrompt(
+        pb.BuildPromptRequest(query="open the file src/app.ts", max_prompt_tokens=260)
+    )
+    assert small.usage.prompt_tokens <= 260
+
+
+async def test_adapter_lifecycle(system: InferenceUnderTest) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await system.stub.LoadAdapter(pb.LoadAdapterRequest(name="missing-adapter"))
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    if not HAS_DEFAULT_ADAPTER:
+        return
+    unloaded = await system.stub.UnloadAdapter(pb.UnloadAdapterRequest(name="tool-awareness"))
+    assert unloaded.default_adapter == "base"
+    response = await system.stub.Generate(
+        pb.GenerateRequest(
+            query="open README.md", generation_config=pb.GenerationConfig(max_new_tokens=30)
+        )
+    )
+    assert response.adapter == "base"
+    loaded = await system.stub.LoadAdapter(
+        pb.LoadAdapterRequest(name="tool-awareness", make_default=True)
+    )
+    assert loaded.adapter.loaded and loaded.adapter.name == "tool-awareness"
+    assert (
+        await system.stub.ListAdapters(pb.ListAdaptersRequest())
+    ).default_adapter == "tool-awareness"
+
+
+async def test_usage_timeline_counts_tool_calls(system: InferenceUnderTest) -> None:
+    before = await system.stub.GetToolUsage(pb.GetToolUsageRequest(days=1, ecosystem="cursor"))
+    calls_before = sum(u.calls for u in before.usage)
+    await system.stub.Generate(
+        pb.GenerateRequest(
+            query="show me app/models/user.rb",
+            ecosystem="cursor",
+            tool_choice=pb.TOOL_CHOICE_REQUIRED,
+        )
+    )
+    after = await system.stub.GetToolUsage(pb.GetToolUsageRequest(days=1, ecosystem="cursor"))
+    assert sum(u.calls for u in after.usage) == calls_before + 1
+    assert all(u.ecosystem == "cursor" and u.day for u in after.usage)
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await system.stub.GetToolUsage(pb.GetToolUsageRequest(days=400))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_retrieval_down_is_unavailable(session_dir: Path, system: InferenceUnderTest) -> None:
+    server, channel = await start_inference(
+        session_dir / "inference-orphan", "127.0.0.1:9", retrieval_timeout_s=2.0
+    )
+    try:
+        stub = pb_grpc.InferenceServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.Generate(pb.GenerateRequest(query="read the file src/main.py"))
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "retrieval service" in failure.value.details()
+        # A request that needs no tool does not need retrieval either.
+        plain = await stub.Generate(
+            pb.GenerateRequest(
+                query="thanks, that helped!",
+                generation_config=pb.GenerationConfig(max_new_tokens=8),
+            )
+        )
+        assert not plain.tool_detected
+    finally:
+        await channel.close()
+        await server.stop()
