@@ -58,10 +58,11 @@ def build_service(
 
     async def start() -> None:
         opened = store or await asyncio.to_thread(open_store, settings)
-        query_model, document_model = await asyncio.gather(
-            asyncio.to_thread(Embedder, settings.embedding_model),
-            asyncio.to_thread(Embedder, settings.embedding_model),
-        )
+        # One after the other: transformers' loader switches torch's default
+        # device while it builds a model, and two loads in parallel threads
+        # can leave it on "meta" for whatever loads next.
+        query_model = await asyncio.to_thread(Embedder, settings.embedding_model)
+        document_model = await asyncio.to_thread(Embedder, settings.embedding_model)
         # Warm the query path so the first client does not pay for it.
         await asyncio.get_running_loop().run_in_executor(
             query_executor, query_model.embed, ["warm up"]

@@ -247,8 +247,9 @@ def tool_definitions_source(
             catalog,
             positives_per_tool=positives_per_tool,
             negatives_per_tool=negatives_per_tool,
+            held_out_per_tool=0,
             seed=seed,
-        )
+        ).indexed
     except ValueError as exc:
         raise InvalidArgumentError(str(exc)) from exc
     examples = [record.to_json_dict() for record in records]

@@ -62,23 +62,25 @@ async def start_inference(
 @pytest.fixture(scope="module")
 async def system(session_dir: Path) -> AsyncIterator[InferenceUnderTest]:
     retrieval = await start_retrieval(session_dir / "inference-retrieval")
-    for ecosystem in ECOSYSTEMS:
-        generated = generate_ecosystem_examples(
-            load_builtin_catalog(ecosystem), positives=300, negatives=60, held_out=0
-        )
-        request = rpb.SwapEcosystemRequest(ecosystem=ecosystem, activate=ecosystem == "continue")
-        request.examples.examples.extend(record.to_proto() for record in generated.indexed)
-        async for _ in retrieval.stub.SwapEcosystem(request):
-            pass
-    data_dir = session_dir / "inference"
-    server, channel = await start_inference(data_dir, retrieval.address)
-    yield InferenceUnderTest(
-        server, pb_grpc.InferenceServiceStub(channel), channel, retrieval, data_dir
-    )
-    await channel.close()
-    await server.stop()
-    await retrieval.channel.close()
-    await retrieval.server.stop()
+    try:
+        for ecosystem in ECOSYSTEMS:
+            generated = generate_ecosystem_examples(
+                load_builtin_catalog(ecosystem), positives=300, negatives=60, held_out=0
+            )
+            request = rpb.SwapEcosystemRequest(ecosystem=ecosystem, activate=ecosystem == "continue")
+            request.examples.examples.extend(record.to_proto() for record in generated.indexed)
+            async for _ in retrieval.stub.SwapEcosystem(request):
+                pass
+        data_dir = session_dir / "inference"
+        server, channel = await start_inference(data_dir, retrieval.address)
+        try:
+            yield InferenceUnderTest(server, pb_grpc.InferenceServiceStub(channel), channel, retrieval, data_dir)
+        finally:
+            await channel.close()
+            await server.stop()
+    finally:
+        await retrieval.channel.close()
+        await retrieval.server.stop()
 
 
 async def test_health_and_adapters(system: InferenceUnderTest) -> None:

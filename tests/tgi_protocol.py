@@ -15,11 +15,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from hybridtools.llm.engine import LocalEngine
 
-MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+# What /info reports as model_id; adapters' manifests name their base model the
+# same way (the project's registry name here, a hub id for a real TGI).
+MODEL_ID = "smollm2-135m-instruct"
 
 
 class TgiProtocolServer:
@@ -29,7 +32,7 @@ class TgiProtocolServer:
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         for name, path in adapters.items():
-            engine.load_adapter(name, path)  # type: ignore[arg-type]
+            engine.load_adapter(name, Path(path))
 
     def generate(self, body: dict[str, Any], on_token: Any = None) -> dict[str, Any]:
         parameters = body.get("parameters") or {}

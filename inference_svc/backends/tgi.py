@@ -20,15 +20,40 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-from huggingface_hub import AsyncInferenceClient
+import httpx2
+from huggingface_hub import AsyncInferenceClient, set_async_client_factory
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+from huggingface_hub.utils import _http as hub_http
 
 from hybridtools.core.errors import FailedPreconditionError, InvalidArgumentError, UnavailableError
 from inference_svc.backends.base import BackendOutput, FinishReason, GenerationParams, TextCallback
 from inference_svc.backends.tokenizer import HfChatTokenizer
 
 _FINISH = {"length": "length", "eos_token": "stop", "stop_sequence": "stop"}
+
+
+def _allow_tgi_while_hub_offline(tgi_url: str) -> None:
+    """Keeps HF_HUB_OFFLINE for the Hub but not for our own TGI server.
+
+    huggingface_hub's offline switch refuses every request its clients make,
+    TGI's URL included; the services run with HF_HUB_OFFLINE=1 so that nothing
+    is ever downloaded. The async client factory below applies the Hub's own
+    request hook (offline check included) to every host but TGI's.
+    """
+    tgi_host = httpx2.URL(tgi_url).host
+
+    async def request_hook(request: httpx2.Request) -> None:
+        if request.url.host != tgi_host:
+            await hub_http.async_hf_request_event_hook(request)
+
+    def factory() -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            event_hooks={"request": [request_hook], "response": [hub_http.async_hf_response_event_hook]},
+            follow_redirects=True,
+            timeout=None,
+        )
+
+    set_async_client_factory(factory)
 ROLLOUT_HINT = (
     "TGI loads LoRA adapters only at start-up: add it to the TGI Deployment's LORA_ADAPTERS "
     "(and INFERENCE_TGI_ADAPTERS) and roll it out, as docs/deployment.md describes"
@@ -53,16 +78,17 @@ class TgiBackend:
         self._configured_adapters = list(adapters)
         self._enabled: set[str] = set()
         self._timeout_s = timeout_s
+        _allow_tgi_while_hub_offline(self.url)
         self._client = AsyncInferenceClient(model=self.url, timeout=timeout_s)
 
     async def start(self) -> None:
         """Reads TGI's /info; the service stays NOT_SERVING until TGI answers."""
         try:
-            async with httpx.AsyncClient(timeout=self._timeout_s) as http:
+            async with httpx2.AsyncClient(timeout=self._timeout_s) as http:
                 response = await http.get(f"{self.url}/info")
                 response.raise_for_status()
                 info: dict[str, Any] = response.json()
-        except httpx.HTTPError as error:
+        except httpx2.HTTPError as error:
             raise UnavailableError(f"TGI at {self.url} does not answer /info: {error}") from error
         self.base_model = str(info.get("model_id", ""))
         max_total = info.get("max_total_tokens")
@@ -124,7 +150,7 @@ class TgiBackend:
             if status in (400, 422):
                 raise InvalidArgumentError(f"TGI refused the request: {error}") from error
             raise UnavailableError(f"TGI at {self.url} failed: {error}") from error
-        except httpx.HTTPError as error:
+        except httpx2.HTTPError as error:
             raise UnavailableError(f"TGI at {self.url} is unreachable: {error}") from error
         elapsed = time.perf_counter() - started
         decode_s = elapsed - ((first_token_at - started) if first_token_at else 0.0)
