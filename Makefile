@@ -46,5 +46,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# Retrains the committed default tool-awareness adapter (hybridtools/default_adapter/)
+# from the generated sets; resumes from its last checkpoint after an interruption.
+adapter: $(STAMP)
+	$(PY) -m trainer_svc.default_adapter
+
 clean:
 	rm -rf .data

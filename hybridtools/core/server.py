@@ -272,7 +272,14 @@ async def start_server(
         "server listening", service=definition.name, address=address.rsplit(":", 1)[0] + f":{port}"
     )
     if definition.start is not None:
-        await definition.start()
+        try:
+            await definition.start()
+        except BaseException:
+            # A service that cannot start must not linger half-alive on its port.
+            await server.stop(0)
+            if definition.stop is not None:
+                await definition.stop()
+            raise
     await running.set_serving(True)
     log.info("server ready", service=definition.name)
     return running
