@@ -94,7 +94,11 @@ class AdapterStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def names(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name) and self._version_numbers(p.name))
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and _NAME.match(p.name) and self._version_numbers(p.name)
+        )
 
     def _version_numbers(self, name: str) -> list[int]:
         folder = self.root / name
@@ -171,8 +175,11 @@ class AdapterStore:
             if not numbers:
                 raise KeyError(f"no adapter named {name!r}")
             version = numbers[-1]
-        adapter = self.get(name, version)
-        _write_json_atomic(self.root / name / "published.json", {"version": version, "time": datetime.now(UTC).isoformat()})
+        self.get(name, version)  # KeyError for a version that does not exist
+        _write_json_atomic(
+            self.root / name / "published.json",
+            {"version": version, "time": datetime.now(UTC).isoformat()},
+        )
         _write_json_atomic(self.root / "serving.json", {"name": name, "version": version})
         return self.get(name, version)
 

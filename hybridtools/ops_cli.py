@@ -114,7 +114,10 @@ def _inference_detail(address: str) -> str:
             listed = ipb_grpc.InferenceServiceStub(channel).ListAdapters(
                 ipb.ListAdaptersRequest(), timeout=10
             )
-        return f"backend {listed.backend}, model {listed.base_model}, serving adapter: {listed.default_adapter}"
+        return (
+            f"backend {listed.backend}, model {listed.base_model}, "
+            f"serving adapter: {listed.default_adapter}"
+        )
     except grpc.RpcError as error:
         return f"ListAdapters failed: {error.code().name}"
 
@@ -153,9 +156,9 @@ def _swap(args: argparse.Namespace) -> int:
         done = stream_swap(rpb_grpc.RetrievalServiceStub(channel), request)
     info = done.ecosystem
     print(
-        f"{info.name} {info.version} serving ({info.positive_count} positive, {info.negative_count} "
-        f"negative examples) in {done.elapsed_ms / 1000:.1f} s; previous: {done.previous_version or 'none'}"
-        + ("; active" if info.active else "")
+        f"{info.name} {info.version} serving ({info.positive_count} positive, "
+        f"{info.negative_count} negative examples) in {done.elapsed_ms / 1000:.1f} s; "
+        f"previous: {done.previous_version or 'none'}" + ("; active" if info.active else "")
     )
     return 0
 

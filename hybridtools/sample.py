@@ -7,15 +7,21 @@ from hybridtools.inference.v1 import inference_service_pb2 as ipb
 from hybridtools.inference.v1 import inference_service_pb2_grpc as ipb_grpc
 
 
-def print_sample_generation(address: str, query: str, ecosystems: tuple[str, ...] = ("continue", "cursor", "cline")) -> None:
+def print_sample_generation(
+    address: str, query: str, ecosystems: tuple[str, ...] = ("continue", "cursor", "cline")
+) -> None:
     with sync_channel(address) as channel:
         stub = ipb_grpc.InferenceServiceStub(channel)
         for ecosystem in ecosystems:
-            response = stub.Generate(ipb.GenerateRequest(query=query, ecosystem=ecosystem), timeout=300)
+            response = stub.Generate(
+                ipb.GenerateRequest(query=query, ecosystem=ecosystem), timeout=300
+            )
             timings = response.timings
             print(f"\n{query!r} in {ecosystem} (adapter {response.adapter}):", flush=True)
             if response.HasField("tool_call"):
-                valid = "valid" if response.tool_call_valid else f"INVALID: {response.validation_error}"
+                valid = (
+                    "valid" if response.tool_call_valid else f"INVALID: {response.validation_error}"
+                )
                 print(f"  tool call ({valid}):", flush=True)
                 for line in response.tool_call.rendered.splitlines():
                     print(f"    {line}", flush=True)

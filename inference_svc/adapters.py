@@ -79,7 +79,8 @@ class AdapterManager:
         base = adapter.manifest.get("base_model", "")
         if base and base != self._base_model:
             raise FailedPreconditionError(
-                f"adapter {adapter.label} was trained on {base!r}; this service runs {self._base_model!r}"
+                f"adapter {adapter.label} was trained on {base!r}; "
+                f"this service runs {self._base_model!r}"
             )
         async with self._lock:
             current = self._loaded.get(name)

@@ -27,8 +27,15 @@ _ACTIONS = (
     r"|count|trace|debug|profile|benchmark|upgrade|bump|init|scaffold|set\s+up|setup|record|remember"
     r"|note|store|memori[sz]e|plan|track|ask|mark"
 )
-_POLITE = r"(?:please\s+|pls\s+|plz\s+|kindly\s+|hey[,!]?\s+|ok(?:ay)?[,!]?\s+|now\s+|then\s+|also\s+|quickly\s+)*"
-_MODAL = r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?|i\s+(?:need|want|would\s+like)\s+(?:you\s+)?to\s+|let'?s\s+|go\s+(?:ahead\s+and\s+)?|help\s+me\s+|try\s+to\s+|i'?d\s+like\s+(?:you\s+)?to\s+)?"
+_POLITE = (
+    r"(?:please\s+|pls\s+|plz\s+|kindly\s+|hey[,!]?\s+|ok(?:ay)?[,!]?\s+|now\s+|then\s+"
+    r"|also\s+|quickly\s+)*"
+)
+_MODAL = (
+    r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?"
+    r"|i\s+(?:need|want|would\s+like)\s+(?:you\s+)?to\s+|let'?s\s+|go\s+(?:ahead\s+and\s+)?"
+    r"|help\s+me\s+|try\s+to\s+|i'?d\s+like\s+(?:you\s+)?to\s+)?"
+)
 ACTION_AT_START = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}(?:{_ACTIONS})\b", re.IGNORECASE)
 ACTION_ANYWHERE = re.compile(rf"\b(?:{_ACTIONS})\b", re.IGNORECASE)
 

@@ -165,7 +165,7 @@ class ToolAwarePromptBuilder:
         context_window: int,
         candidate_tools: int = 3,
         example_token_budget: int = 300,
-        weights: DetectorWeights = DetectorWeights(),
+        weights: DetectorWeights | None = None,
         use_reference: bool = True,
     ) -> None:
         self._retrieval = retrieval
@@ -173,7 +173,7 @@ class ToolAwarePromptBuilder:
         self._context_window = context_window
         self._candidate_tools = candidate_tools
         self._example_token_budget = example_token_budget
-        self._weights = weights
+        self._weights = weights or DetectorWeights()
         self._use_reference = use_reference
 
     # -- the seed's four methods ---------------------------------------------

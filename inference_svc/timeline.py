@@ -115,7 +115,8 @@ class UsageTimeline:
             try:
                 with connection:
                     connection.executemany(
-                        "INSERT INTO tool_calls (time, day, ecosystem, tool_name, adapter, latency_ms, valid)"
+                        "INSERT INTO tool_calls"
+                        " (time, day, ecosystem, tool_name, adapter, latency_ms, valid)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
@@ -142,8 +143,8 @@ class UsageTimeline:
         end = (today or datetime.now(UTC)).astimezone(UTC).date()
         start = end - timedelta(days=max(days, 1) - 1)
         query = (
-            "SELECT day, ecosystem, tool_name, COUNT(*), SUM(valid), AVG(latency_ms) FROM tool_calls"
-            " WHERE day BETWEEN ? AND ?"
+            "SELECT day, ecosystem, tool_name, COUNT(*), SUM(valid), AVG(latency_ms)"
+            " FROM tool_calls WHERE day BETWEEN ? AND ?"
         )
         parameters: list[str] = [start.isoformat(), end.isoformat()]
         if ecosystem:

@@ -12,6 +12,7 @@ so re-indexing examples that were indexed before skips the model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -91,8 +92,9 @@ class EmbeddingCache:
         with self._lock:
             for start in range(0, len(key_list), 500):
                 chunk = key_list[start : start + 500]
+                placeholders = ",".join("?" * len(chunk))
                 rows = self._connection.execute(
-                    f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(chunk))})",
+                    f"SELECT key, vector FROM embeddings WHERE key IN ({placeholders})",
                     chunk,
                 ).fetchall()
                 for key, blob in rows:
@@ -166,10 +168,8 @@ class QueryBatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def embed(self, text: str) -> np.ndarray:

@@ -9,8 +9,8 @@ import grpc
 import structlog
 import torch
 
-from hybridtools.core.settings import default_data_root
 from hybridtools.core.server import RunningServer, ServiceDefinition, start_server
+from hybridtools.core.settings import default_data_root
 from hybridtools.retrieval.v1 import retrieval_service_pb2, retrieval_service_pb2_grpc
 from retrieval_svc.config import RetrievalSettings
 from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher

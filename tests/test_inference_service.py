@@ -67,14 +67,18 @@ async def system(session_dir: Path) -> AsyncIterator[InferenceUnderTest]:
             generated = generate_ecosystem_examples(
                 load_builtin_catalog(ecosystem), positives=300, negatives=60, held_out=0
             )
-            request = rpb.SwapEcosystemRequest(ecosystem=ecosystem, activate=ecosystem == "continue")
+            request = rpb.SwapEcosystemRequest(
+                ecosystem=ecosystem, activate=ecosystem == "continue"
+            )
             request.examples.examples.extend(record.to_proto() for record in generated.indexed)
             async for _ in retrieval.stub.SwapEcosystem(request):
                 pass
         data_dir = session_dir / "inference"
         server, channel = await start_inference(data_dir, retrieval.address)
         try:
-            yield InferenceUnderTest(server, pb_grpc.InferenceServiceStub(channel), channel, retrieval, data_dir)
+            yield InferenceUnderTest(
+                server, pb_grpc.InferenceServiceStub(channel), channel, retrieval, data_dir
+            )
         finally:
             await channel.close()
             await server.stop()

@@ -462,7 +462,11 @@ UNSEEN_DEPLOY_TOOLS = [
                 "type": "object",
                 "properties": {
                     "branch": {"type": "string", "description": "Git branch to build."},
-                    "environment": {"type": "string", "enum": ["staging", "production"], "default": "staging"},
+                    "environment": {
+                        "type": "string",
+                        "enum": ["staging", "production"],
+                        "default": "staging",
+                    },
                 },
                 "required": ["branch"],
             },
@@ -495,29 +499,43 @@ UNSEEN_DEPLOY_TOOLS = [
 async def test_custom_ecosystem_from_tool_definitions_alone(indexed: RetrievalUnderTest) -> None:
     """Definitions the project has never seen become searchable examples in one swap."""
     request = pb.SwapEcosystemRequest(ecosystem="deploys")
-    request.tool_definitions.openai_functions_json.extend(json.dumps(d) for d in UNSEEN_DEPLOY_TOOLS)
+    request.tool_definitions.openai_functions_json.extend(
+        json.dumps(d) for d in UNSEEN_DEPLOY_TOOLS
+    )
     request.tool_definitions.positives_per_tool = 30
     request.tool_definitions.negatives_per_tool = 5
     done = [m async for m in indexed.stub.SwapEcosystem(request)][-1]
     assert done.stage == pb.SwapEcosystemResponse.STAGE_DONE
-    assert {t.tool_name for t in done.ecosystem.tools} == {"trigger_pipeline", "get_build_logs", "rollback_release"}
+    assert {t.tool_name for t in done.ecosystem.tools} == {
+        "trigger_pipeline",
+        "get_build_logs",
+        "rollback_release",
+    }
     assert done.ecosystem.positive_count == 90 and done.ecosystem.negative_count == 15
     for query, tool in (
         ("roll the payments service back to version 2.3.1", "rollback_release"),
         ("show me the logs for build 8812", "get_build_logs"),
         ("kick off a pipeline for the feature/login branch", "trigger_pipeline"),
     ):
-        found = await indexed.stub.SearchExamples(pb.SearchExamplesRequest(query=query, ecosystem="deploys", limit=3))
+        found = await indexed.stub.SearchExamples(
+            pb.SearchExamplesRequest(query=query, ecosystem="deploys", limit=3)
+        )
         assert found.results[0].example.tool_name == tool, query
         assert found.results[0].example.call.rendered.startswith("{")
     catalog = (await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="deploys"))).catalog
-    assert [t.name for t in catalog.tools] == ["trigger_pipeline", "get_build_logs", "rollback_release"]
+    assert [t.name for t in catalog.tools] == [
+        "trigger_pipeline",
+        "get_build_logs",
+        "rollback_release",
+    ]
     assert catalog.call_format == tools_pb2.CALL_FORMAT_JSON
 
 
 async def test_bad_tool_definitions_are_refused(indexed: RetrievalUnderTest) -> None:
     request = pb.SwapEcosystemRequest(ecosystem="broken-tools")
-    request.tool_definitions.openai_functions_json.extend(['{"name": "ok_tool", "parameters": {"type": "object"}}', "{not json"])
+    request.tool_definitions.openai_functions_json.extend(
+        ['{"name": "ok_tool", "parameters": {"type": "object"}}', "{not json"]
+    )
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         [m async for m in indexed.stub.SwapEcosystem(request)]
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT

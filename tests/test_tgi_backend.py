@@ -92,7 +92,9 @@ async def tgi(session_dir: Path) -> AsyncIterator[TgiSystem]:
             server = await start_server(build_service(config), "127.0.0.1:0", grace_s=1.0)
             channel = aio_channel(f"127.0.0.1:{server.port}")
             try:
-                yield TgiSystem(server, pb_grpc.InferenceServiceStub(channel), channel, protocol, retrieval)
+                yield TgiSystem(
+                    server, pb_grpc.InferenceServiceStub(channel), channel, protocol, retrieval
+                )
             finally:
                 await channel.close()
                 await server.stop()
@@ -104,12 +106,17 @@ async def tgi(session_dir: Path) -> AsyncIterator[TgiSystem]:
 async def test_generate_sends_adapter_and_grammar(tgi: TgiSystem) -> None:
     listed = await tgi.stub.ListAdapters(pb.ListAdaptersRequest())
     assert listed.backend == "tgi" and listed.default_adapter == "tool-awareness"
-    response = await tgi.stub.Generate(pb.GenerateRequest(query="Read Header.tsx", tool_choice=pb.TOOL_CHOICE_REQUIRED))
+    response = await tgi.stub.Generate(
+        pb.GenerateRequest(query="Read Header.tsx", tool_choice=pb.TOOL_CHOICE_REQUIRED)
+    )
     sent = tgi.protocol.requests[-1]
     assert sent["parameters"]["adapter_id"] == "tool-awareness"
     grammar = sent["parameters"]["grammar"]
     assert grammar["type"] == "json"
-    names = {branch["properties"]["name"]["const"] for branch in grammar["value"].get("anyOf", [grammar["value"]])}
+    names = {
+        branch["properties"]["name"]["const"]
+        for branch in grammar["value"].get("anyOf", [grammar["value"]])
+    }
     assert {e.tool_name for e in response.examples if e.kind == 1} <= names
     assert sent["inputs"].startswith("<|im_start|>system")
     assert response.tool_detected and response.HasField("tool_call")
@@ -121,7 +128,9 @@ async def test_generate_sends_adapter_and_grammar(tgi: TgiSystem) -> None:
 async def test_stream_through_tgi(tgi: TgiSystem) -> None:
     chunks, final = [], None
     async for message in tgi.stub.StreamGenerate(
-        pb.GenerateRequest(query="find TODO comments in the repo", tool_choice=pb.TOOL_CHOICE_REQUIRED)
+        pb.GenerateRequest(
+            query="find TODO comments in the repo", tool_choice=pb.TOOL_CHOICE_REQUIRED
+        )
     ):
         if message.HasField("final"):
             final = message.final
@@ -134,7 +143,11 @@ async def test_stream_through_tgi(tgi: TgiSystem) -> None:
 
 async def test_base_model_sends_no_adapter(tgi: TgiSystem) -> None:
     await tgi.stub.Generate(
-        pb.GenerateRequest(query="open main.go", adapter="base", generation_config=pb.GenerationConfig(max_new_tokens=30))
+        pb.GenerateRequest(
+            query="open main.go",
+            adapter="base",
+            generation_config=pb.GenerationConfig(max_new_tokens=30),
+        )
     )
     assert tgi.protocol.requests[-1]["parameters"].get("adapter_id") is None
 

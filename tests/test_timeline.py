@@ -23,11 +23,16 @@ def test_concurrent_threads_and_processes_lose_nothing(tmp_path: Path) -> None:
 
     def write(tool: str) -> None:
         for i in range(250):
-            timeline.record(ToolCallEvent("continue", tool, "tool-awareness", float(i), i % 10 != 0))
+            timeline.record(
+                ToolCallEvent("continue", tool, "tool-awareness", float(i), i % 10 != 0)
+            )
 
     threads = [threading.Thread(target=write, args=(f"tool_{n}",)) for n in range(4)]
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_write_from_process, args=(str(path), 300, "read_file")) for _ in range(2)]
+    processes = [
+        context.Process(target=_write_from_process, args=(str(path), 300, "read_file"))
+        for _ in range(2)
+    ]
     for worker in [*threads, *processes]:
         worker.start()
     for worker in [*threads, *processes]:
@@ -47,10 +52,14 @@ def test_usage_by_day_and_ecosystem(tmp_path: Path) -> None:
     for days_ago, count in ((0, 3), (1, 2), (5, 7)):
         for _ in range(count):
             timeline.record(
-                ToolCallEvent("cline", "read_file", "base", 1.0, True, time=today - timedelta(days=days_ago))
+                ToolCallEvent(
+                    "cline", "read_file", "base", 1.0, True, time=today - timedelta(days=days_ago)
+                )
             )
     timeline.record(ToolCallEvent("cursor", "grep", "base", 1.0, False, time=today))
-    assert [(r.day, r.calls) for r in timeline.usage(days=1, ecosystem="cline", today=today)] == [("2026-11-25", 3)]
+    assert [(r.day, r.calls) for r in timeline.usage(days=1, ecosystem="cline", today=today)] == [
+        ("2026-11-25", 3)
+    ]
     assert [(r.day, r.calls) for r in timeline.usage(days=2, ecosystem="cline", today=today)] == [
         ("2026-11-24", 2),
         ("2026-11-25", 3),

@@ -48,12 +48,17 @@ def _allow_tgi_while_hub_offline(tgi_url: str) -> None:
 
     def factory() -> httpx2.AsyncClient:
         return httpx2.AsyncClient(
-            event_hooks={"request": [request_hook], "response": [hub_http.async_hf_response_event_hook]},
+            event_hooks={
+                "request": [request_hook],
+                "response": [hub_http.async_hf_response_event_hook],
+            },
             follow_redirects=True,
             timeout=None,
         )
 
     set_async_client_factory(factory)
+
+
 ROLLOUT_HINT = (
     "TGI loads LoRA adapters only at start-up: add it to the TGI Deployment's LORA_ADAPTERS "
     "(and INFERENCE_TGI_ADAPTERS) and roll it out, as docs/deployment.md describes"
