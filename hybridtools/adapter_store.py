@@ -14,7 +14,6 @@ replaced atomically. The inference service only reads.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from hybridtools.common.v1 import tools_pb2
+from hybridtools.core.files import write_json_atomic
 
 BASE_ADAPTER = "base"  # the name that means "no adapter"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -40,16 +40,6 @@ def validate_adapter_name(name: str) -> str:
             f"at most 64 characters, and not {BASE_ADAPTER!r}"
         )
     return name
-
-
-def _write_json_atomic(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(value, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -160,7 +150,7 @@ class AdapterStore:
                 "version": number,
                 "created_time": manifest.get("created_time") or datetime.now(UTC).isoformat(),
             }
-            _write_json_atomic(staging / "manifest.json", full_manifest)
+            write_json_atomic(staging / "manifest.json", full_manifest)
             target = self.root / name / f"v{number}"
             try:
                 staging.rename(target)  # fails if another writer took the number first
@@ -176,11 +166,11 @@ class AdapterStore:
                 raise KeyError(f"no adapter named {name!r}")
             version = numbers[-1]
         self.get(name, version)  # KeyError for a version that does not exist
-        _write_json_atomic(
+        write_json_atomic(
             self.root / name / "published.json",
             {"version": version, "time": datetime.now(UTC).isoformat()},
         )
-        _write_json_atomic(self.root / "serving.json", {"name": name, "version": version})
+        write_json_atomic(self.root / "serving.json", {"name": name, "version": version})
         return self.get(name, version)
 
     def serving(self) -> AdapterVersion | None:

@@ -17,21 +17,16 @@ from google.protobuf import json_format
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.channels import aio_channel
 from hybridtools.core.errors import (
-    FailedPreconditionError,
-    InvalidArgumentError,
-    NotFoundError,
+    PEER_STATUSES_PASSED_THROUGH,
     ServiceError,
     UnavailableError,
 )
 from hybridtools.ecosystems.catalog import Catalog
+from hybridtools.ecosystems.schemas import integral_floats_to_int
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 
-_PASS_THROUGH: dict[grpc.StatusCode, type[ServiceError]] = {
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
-}
+_PASS_THROUGH = PEER_STATUSES_PASSED_THROUGH
 
 
 @dataclass(frozen=True)
@@ -71,26 +66,17 @@ def _to_example(scored: tools_pb2.ScoredToolExample) -> RetrievedExample:
         tool_name=example.tool_name,
         request=example.request,
         call_name=example.call.name,
-        call_arguments=_integral(_plain(example.call.arguments)),
+        call_arguments=integral_floats_to_int(_plain(example.call.arguments)),
         kind="negative" if negative else "positive",
         score=scored.score,
         quality_score=example.quality_score,
         tool_version=example.tool_version,
         wrong_call_name=example.wrong_call.name if negative else "",
-        wrong_call_arguments=_integral(_plain(example.wrong_call.arguments)) if negative else None,
+        wrong_call_arguments=integral_floats_to_int(_plain(example.wrong_call.arguments))
+        if negative
+        else None,
         error_description=example.error_description,
     )
-
-
-def _integral(value: Any) -> Any:
-    """protobuf Struct numbers are doubles; 12.0 was the integer 12."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
 
 
 class RetrievalClient:

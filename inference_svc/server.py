@@ -6,7 +6,11 @@ import grpc
 import structlog
 
 from hybridtools.adapter_store import AdapterStore
-from hybridtools.core.server import RunningServer, ServiceDefinition, start_server
+from hybridtools.core.server import (
+    RunningServer,
+    ServiceDefinition,
+    start_from_settings,
+)
 from hybridtools.inference.v1 import inference_service_pb2, inference_service_pb2_grpc
 from inference_svc.adapters import AdapterManager
 from inference_svc.backends.base import LLMBackend
@@ -110,10 +114,4 @@ def build_service(
 
 
 async def serve(settings: InferenceSettings) -> RunningServer:
-    return await start_server(
-        build_service(settings),
-        settings.address,
-        settings.max_message_mb,
-        settings.shutdown_grace_s,
-        settings.admin_token.get_secret_value() if settings.admin_token else "",
-    )
+    return await start_from_settings(build_service(settings), settings)

@@ -9,7 +9,11 @@ import grpc
 import structlog
 import torch
 
-from hybridtools.core.server import RunningServer, ServiceDefinition, start_server
+from hybridtools.core.server import (
+    RunningServer,
+    ServiceDefinition,
+    start_from_settings,
+)
 from hybridtools.core.settings import default_data_root
 from hybridtools.retrieval.v1 import retrieval_service_pb2, retrieval_service_pb2_grpc
 from retrieval_svc.config import RetrievalSettings
@@ -107,10 +111,4 @@ def build_service(
 
 
 async def serve(settings: RetrievalSettings) -> RunningServer:
-    return await start_server(
-        build_service(settings),
-        settings.address,
-        settings.max_message_mb,
-        settings.shutdown_grace_s,
-        settings.admin_token.get_secret_value() if settings.admin_token else "",
-    )
+    return await start_from_settings(build_service(settings), settings)

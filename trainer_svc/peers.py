@@ -27,23 +27,18 @@ from google.protobuf import json_format
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.channels import aio_channel
 from hybridtools.core.errors import (
-    FailedPreconditionError,
-    InvalidArgumentError,
-    NotFoundError,
+    PEER_STATUSES_PASSED_THROUGH,
     ServiceError,
     UnavailableError,
 )
 from hybridtools.ecosystems.catalog import Catalog
+from hybridtools.ecosystems.schemas import integral_floats_to_int
 from hybridtools.inference.v1 import inference_service_pb2 as ipb
 from hybridtools.inference.v1 import inference_service_pb2_grpc as ipb_grpc
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 
-_PASS_THROUGH: dict[grpc.StatusCode, type[ServiceError]] = {
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
-}
+_PASS_THROUGH = PEER_STATUSES_PASSED_THROUGH
 SEARCH_LIMIT = 100  # SearchExamples' largest page
 
 
@@ -71,17 +66,7 @@ def _mapped(error: grpc.aio.AioRpcError, service: str, address: str, what: str) 
 
 def plain(struct: Any) -> Any:
     """A protobuf Struct as plain JSON values; whole doubles back to integers."""
-    return _integral(json_format.MessageToDict(struct))
-
-
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _integral(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_integral(item) for item in value]
-    return value
+    return integral_floats_to_int(json_format.MessageToDict(struct))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ import grpc
 import structlog
 
 from hybridtools.adapter_store import AdapterStore
-from hybridtools.core.server import RunningServer, ServiceDefinition, start_server
+from hybridtools.core.server import (
+    RunningServer,
+    ServiceDefinition,
+    start_from_settings,
+)
 from hybridtools.trainer.v1 import trainer_service_pb2, trainer_service_pb2_grpc
 from trainer_svc.config import TrainerSettings
 from trainer_svc.evening_loop import EveningLoop, EveningSettings
@@ -121,10 +125,4 @@ def build_service(settings: TrainerSettings, launcher: Launcher | None = None) -
 
 
 async def serve(settings: TrainerSettings) -> RunningServer:
-    return await start_server(
-        build_service(settings),
-        settings.address,
-        settings.max_message_mb,
-        settings.shutdown_grace_s,
-        settings.admin_token.get_secret_value() if settings.admin_token else "",
-    )
+    return await start_from_settings(build_service(settings), settings)

@@ -64,6 +64,15 @@ class DeadlineExceededError(ServiceError):
     code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
+# A peer service's status that means the same to our caller, passed on as is;
+# anything else from a peer is the peer's trouble, not the caller's input.
+PEER_STATUSES_PASSED_THROUGH: dict[grpc.StatusCode, type[ServiceError]] = {
+    grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
+}
+
+
 def require(condition: bool, message: str) -> None:
     """Raises InvalidArgumentError with `message` unless `condition` holds."""
     if not condition:

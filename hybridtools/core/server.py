@@ -285,6 +285,17 @@ async def start_server(
     return running
 
 
+async def start_from_settings(definition: ServiceDefinition, settings: Any) -> RunningServer:
+    """`start_server` with a service's settings (a `ServiceSettings`)."""
+    return await start_server(
+        definition,
+        settings.address,
+        settings.max_message_mb,
+        settings.shutdown_grace_s,
+        settings.admin_token.get_secret_value() if settings.admin_token else "",
+    )
+
+
 async def serve_forever(running: RunningServer) -> None:
     """Serves until SIGTERM or SIGINT, then stops gracefully."""
     loop = asyncio.get_running_loop()
