@@ -42,7 +42,9 @@ SOURCES = [
 ]
 
 
-def default_worker_config(model_cache_dir: Path, eval_samples: int, threads: int) -> WorkerConfig:
+def default_worker_config(
+    model_cache_dir: Path, eval_samples: int, threads: int, max_steps: int = 0
+) -> WorkerConfig:
     # The probe's settings (r=16, alpha 32, q/k/v/o, lr 1e-3, warm-up then
     # linear decay). 640 tokens hold the longest sample (548) whole; a step
     # packs ~2,560 tokens, about 8 samples, so one epoch is ~260 steps.
@@ -52,6 +54,7 @@ def default_worker_config(model_cache_dir: Path, eval_samples: int, threads: int
         lora=LoraConfigSpec(rank=16, alpha=32.0, dropout=0.0),
         quantization="none",
         epochs=1.0,
+        max_steps=max_steps,
         sequence_length=640,
         learning_rate=1e-3,
         seed=0,
@@ -66,17 +69,25 @@ def default_worker_config(model_cache_dir: Path, eval_samples: int, threads: int
 
 
 def prepare(
-    work_dir: Path, model_cache_dir: Path, eval_samples: int, threads: int
+    work_dir: Path, model_cache_dir: Path, eval_samples: int, threads: int, max_steps: int
 ) -> dict[str, Any]:
-    """Composes the mix into the work dir (once) and writes the worker's config."""
+    """Composes the mix into the work dir (once) and writes the worker's config.
+
+    A rerun on the same work dir keeps the mix and the config (so the worker
+    resumes the same run), except `max_steps`, which may cut a run short.
+    """
     paths = JobPaths(work_dir)
     mix_path = work_dir / "mix.json"
     if mix_path.exists() and paths.dataset.exists():
+        config = json.loads(paths.worker_config.read_text())
+        if max_steps and config.get("max_steps") != max_steps:
+            config["max_steps"] = max_steps
+            write_json_atomic(paths.worker_config, config)
         return dict(json.loads(mix_path.read_text()))
     tokenizer = load_tokenizer(ensure_model_dir(DEFAULT_BASE_MODEL, model_cache_dir))
     mix = compose(SOURCES, work_dir, tokenizer, seed=0)
     mix.write_jsonl(paths.dataset)
-    config = default_worker_config(model_cache_dir, eval_samples, threads)
+    config = default_worker_config(model_cache_dir, eval_samples, threads, max_steps)
     write_json_atomic(paths.worker_config, config.to_json())
     write_json_atomic(mix_path, mix.report.to_json())
     _print_mix(mix.report.to_json())
@@ -133,7 +144,28 @@ def _show(bar: Any, event: dict[str, Any]) -> None:
         bar.set_postfix(evaluated=f"{event['which']} {event['done']}/{event['total']}")
 
 
-def package(work_dir: Path, output: Path) -> dict[str, Any]:
+def evaluate_again(work_dir: Path, samples: int, threads: int) -> None:
+    """Evaluates a finished run's adapter (and the base model) on `samples` held-out samples.
+
+    For a run whose own evaluation was skipped or cut short: the figures go
+    into its result.json, as the worker would have written them.
+    """
+    import torch
+
+    from hybridtools.llm.packaged import ensure_model_dir
+    from trainer_svc.worker import _evaluate_on_cpu
+
+    paths = JobPaths(work_dir)
+    config = WorkerConfig.from_json(json.loads(paths.worker_config.read_text()))
+    config.eval_samples = samples
+    torch.set_num_threads(threads)
+    model_dir = ensure_model_dir(config.base_model, Path(config.model_cache_dir))
+    result = json.loads(paths.result.read_text())
+    result.update(_evaluate_on_cpu(paths, config, model_dir))
+    write_json_atomic(paths.result, result)
+
+
+def package(work_dir: Path, output: Path, note: str = "") -> dict[str, Any]:
     paths = JobPaths(work_dir)
     result = json.loads(paths.result.read_text())
     manifest = build_manifest(
@@ -145,8 +177,31 @@ def package(work_dir: Path, output: Path) -> dict[str, Any]:
         command=COMMAND,
     )
     manifest["name"] = ADAPTER_NAME
+    history = _training_history(paths)
+    if history["runs"] > 1:
+        # The worker's own figures cover its last run only (after a resume,
+        # possibly no step at all): the history's speak for the whole job.
+        for key in ("tokens_per_second", "train_seconds_this_run", "peak_memory_mb", "threads"):
+            manifest["training"].pop(key, None)
+    manifest["training"].update(history)
+    if note:
+        manifest["notes"] = note
     write_packaged(output, paths.adapter, manifest)
     return manifest
+
+
+def _training_history(paths: JobPaths) -> dict[str, Any]:
+    """Figures over every run of the job (the worker's result covers only the last one)."""
+    events, _ = read_events(paths.progress, 0)
+    steps = [e for e in events if e.get("event") == "step"]
+    plans = [e for e in events if e.get("event") == "plan"]
+    rates = sorted(e["tokens_per_second"] for e in steps)
+    return {
+        "runs": len(plans),
+        "planned_steps_first_run": plans[0]["total_steps"] if plans else None,
+        "median_tokens_per_second": rates[len(rates) // 2] if rates else None,
+        "max_tokens_per_second": rates[-1] if rates else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-samples", type=int, default=120)
     parser.add_argument("--threads", type=int, default=available_cpus())
     parser.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (0: one epoch)"
+    )
+    parser.add_argument(
+        "--evaluate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --package-only: first evaluate the finished adapter on N held-out samples",
+    )
+    parser.add_argument("--note", default="", help="a remark kept in the manifest")
+    parser.add_argument(
         "--package-only",
         action="store_true",
         help="only write the output from a finished --work-dir",
@@ -170,9 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     work_dir = args.work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     if not args.package_only:
-        prepare(work_dir, args.model_dir.resolve(), args.eval_samples, args.threads)
+        prepare(work_dir, args.model_dir.resolve(), args.eval_samples, args.threads, args.max_steps)
         asyncio.run(train(work_dir))
-    manifest = package(work_dir, args.output)
+    elif args.evaluate:
+        evaluate_again(work_dir, args.evaluate, args.threads)
+    manifest = package(work_dir, args.output, args.note)
     held_out = manifest.get("held_out") or {}
     base = manifest.get("held_out_baseline") or {}
     print(
