@@ -12,6 +12,7 @@ from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.calls import parse_json_call, render_call, validate_call
 from inference_svc.adapters import AdapterManager
 from inference_svc.backends.base import GenerationParams, LLMBackend, TextCallback
+from inference_svc.grounding import ground_arguments
 from inference_svc.prompt_builder import (
     BuildOptions,
     BuiltPrompt,
@@ -69,6 +70,9 @@ def parse_tool_call(text: str, prompt: BuiltPrompt) -> ParsedCall | None:
     if parsed is None or prompt.catalog is None:
         return None
     name, arguments = parsed
+    if prompt.catalog.has_tool(name):
+        request = next((m["content"] for m in reversed(prompt.messages) if m["role"] == "user"), "")
+        arguments = ground_arguments(arguments, request, prompt.catalog.tool(name).properties)
     problems = validate_call(prompt.catalog, name, arguments)
     rendered = render_call(prompt.catalog.call_format, name, arguments)
     return ParsedCall(name, arguments, rendered, not problems, "; ".join(problems))
