@@ -84,10 +84,16 @@ class LoadResult:
     code: grpc.StatusCode | None = None
 
 
+def bearer_metadata(admin_token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {admin_token}"),) if admin_token else ()
+
+
 class InferenceClient:
-    def __init__(self, address: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, address: str, timeout_s: float = 60.0, admin_token: str = "") -> None:
         self.address = address
         self._timeout_s = timeout_s
+        # LoadAdapter is an admin RPC when the system runs with a token.
+        self._metadata = bearer_metadata(admin_token)
         self._channel = aio_channel(address)
         self._stub = ipb_grpc.InferenceServiceStub(self._channel)
 
@@ -100,6 +106,7 @@ class InferenceClient:
             response = await self._stub.LoadAdapter(
                 ipb.LoadAdapterRequest(name=name, version=version, make_default=make_default),
                 timeout=self._timeout_s,
+                metadata=self._metadata,
             )
         except grpc.aio.AioRpcError as error:
             return LoadResult(False, error.details() or error.code().name, error.code())
@@ -140,7 +147,7 @@ class RetrievalClient:
         self._channel = aio_channel(address)
         self._stub = rpb_grpc.RetrievalServiceStub(self._channel)
         # MarkTrained is an admin RPC when the system runs with a token.
-        self._metadata = (("authorization", f"Bearer {admin_token}"),) if admin_token else ()
+        self._metadata = bearer_metadata(admin_token)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -42,7 +42,7 @@ def build_domain(settings: TrainerSettings, launcher: Launcher | None = None) ->
     dataset_dir.mkdir(parents=True, exist_ok=True)
     store = AdapterStore(settings.resolved_adapter_dir())
     token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    inference = InferenceClient(settings.inference_address, settings.peer_timeout_s)
+    inference = InferenceClient(settings.inference_address, settings.peer_timeout_s, token)
     retrieval = RetrievalClient(settings.retrieval_address, settings.peer_timeout_s, token)
     publisher = AdapterPublisher(store, inference)
     pipeline = TrainingPipeline(
