@@ -5,6 +5,14 @@ topology), waits for their health checks, indexes the built-in ecosystems
 that are not indexed yet (Continue active, the others served by name),
 answers one sample request with a tool call, prints grpcurl commands to try,
 and stops everything cleanly on Ctrl-C.
+
+Settings (environment):
+  HYBRIDTOOLS_RUN_EXAMPLES    positive examples per built-in ecosystem to index
+                              (plus a fifth as many negatives); unset = the full
+                              generated sets (~10K + 2K each), which take minutes
+                              to embed on a small CPU
+  HYBRIDTOOLS_RUN_ONCE        stop after the sample request (a smoke test)
+  HYBRIDTOOLS_START_TIMEOUT_S seconds to wait for the health checks (600)
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import grpc
 
 from hybridtools.core.channels import sync_channel
 from hybridtools.core.settings import default_data_root
+from hybridtools.ecosystems.catalog import load_builtin_catalog
+from hybridtools.ecosystems.generator import generate_ecosystem_examples
 from hybridtools.ops_cli import admin_metadata, stream_swap
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
@@ -34,7 +44,20 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def index_builtin_ecosystems(address: str) -> None:
+def builtin_swap_request(name: str, positives: int = 0) -> rpb.SwapEcosystemRequest:
+    """The full set is generated on the server; a reduced one here, sent inline."""
+    request = rpb.SwapEcosystemRequest(ecosystem=name, activate=name == ACTIVE_ECOSYSTEM)
+    if not positives:
+        request.builtin_catalog = name
+        return request
+    generated = generate_ecosystem_examples(
+        load_builtin_catalog(name), positives=positives, negatives=positives // 5, held_out=0
+    )
+    request.examples.examples.extend(record.to_proto() for record in generated.indexed)
+    return request
+
+
+def index_builtin_ecosystems(address: str, positives: int = 0) -> None:
     with sync_channel(address) as channel:
         stub = rpb_grpc.RetrievalServiceStub(channel)
         listed = stub.ListEcosystems(rpb.ListEcosystemsRequest(summary_only=True))
@@ -44,15 +67,12 @@ def index_builtin_ecosystems(address: str) -> None:
                 say(f"  {name}: already indexed")
                 continue
             started = time.perf_counter()
-            done = stream_swap(
-                stub,
-                rpb.SwapEcosystemRequest(
-                    ecosystem=name, builtin_catalog=name, activate=name == ACTIVE_ECOSYSTEM
-                ),
-            )
+            done = stream_swap(stub, builtin_swap_request(name, positives))
+            info = done.ecosystem
             say(
-                f"  {name}: {done.ecosystem.version}, {done.ecosystem.positive_count} positive + "
-                f"{done.ecosystem.negative_count} negative examples in {time.perf_counter() - started:.1f} s"
+                f"  {name}: {info.version}, {info.positive_count} positive + "
+                f"{info.negative_count} negative examples in "
+                f"{time.perf_counter() - started:.1f} s"
             )
         if listed.active_ecosystem != ACTIVE_ECOSYSTEM and ACTIVE_ECOSYSTEM in present:
             stub.ActivateEcosystem(
@@ -81,10 +101,12 @@ def print_try_commands(addresses: dict[str, str]) -> None:
     say("\nTry (grpcurl is in .venv/bin):")
     say(f"  grpcurl -plaintext {retrieval} list")
     say(
-        f"  grpcurl -plaintext -d '{{\"summary_only\": true}}' {retrieval} hybridtools.retrieval.v1.RetrievalService/ListEcosystems"
+        f"  grpcurl -plaintext -d '{{\"summary_only\": true}}' {retrieval} "
+        "hybridtools.retrieval.v1.RetrievalService/ListEcosystems"
     )
     say(
-        f'  grpcurl -plaintext -d \'{{"query": "Read Header.tsx", "ecosystem": "cursor", "limit": 3}}\' '
+        "  grpcurl -plaintext -d "
+        '\'{"query": "Read Header.tsx", "ecosystem": "cursor", "limit": 3}\' '
         f"{retrieval} hybridtools.retrieval.v1.RetrievalService/SearchExamples"
     )
     if "inference" in addresses:
@@ -115,7 +137,9 @@ def main() -> int:
         )
         say("all services SERVING")
         say("indexing the built-in ecosystems:")
-        index_builtin_ecosystems(addresses["retrieval"])
+        index_builtin_ecosystems(
+            addresses["retrieval"], int(os.environ.get("HYBRIDTOOLS_RUN_EXAMPLES", "0"))
+        )
         answer_sample(addresses)
         print_try_commands(addresses)
         if os.environ.get("HYBRIDTOOLS_RUN_ONCE"):
@@ -124,7 +148,8 @@ def main() -> int:
             for service in supervisor.services:
                 if service.process.poll() is not None:
                     say(
-                        f"{service.spec.name} exited ({service.process.returncode}); see {service.log_path}"
+                        f"{service.spec.name} exited ({service.process.returncode}); "
+                        f"see {service.log_path}"
                     )
                     return 1
             stop.wait(1.0)

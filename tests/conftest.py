@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +66,16 @@ async def retrieval(session_dir: Path) -> AsyncIterator[RetrievalUnderTest]:
     yield running
     await running.channel.close()
     await running.server.stop()
+
+
+# -- the whole system: three service processes (tests/system.py) --------------------
+
+from .system import SystemUnderTest, start_system  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemUnderTest]:
+    """`make run`'s topology on free ports, small Continue and Cursor sets indexed."""
+    running = start_system(tmp_path_factory.mktemp("system"))
+    yield running
+    running.stop()
