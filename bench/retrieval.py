@@ -52,7 +52,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-async def timed_swap(stub: rpb_grpc.RetrievalServiceStub, request: rpb.SwapEcosystemRequest) -> float:
+async def timed_swap(
+    stub: rpb_grpc.RetrievalServiceStub, request: rpb.SwapEcosystemRequest
+) -> float:
     started = time.perf_counter()
     async for _ in stub.SwapEcosystem(request):
         pass
@@ -75,7 +77,9 @@ async def search_load(
             i += clients
             started = time.perf_counter()
             try:
-                await stub.SearchExamples(rpb.SearchExamplesRequest(query=query, limit=3), timeout=10)
+                await stub.SearchExamples(
+                    rpb.SearchExamplesRequest(query=query, limit=3), timeout=10
+                )
                 latencies.append((time.perf_counter() - started) * 1000)
             except grpc.aio.AioRpcError:
                 failures += 1
@@ -90,7 +94,9 @@ async def run(examples: int, seconds: float) -> dict[str, object]:
     import_dir.mkdir(parents=True)
     catalog = load_builtin_catalog("continue")
     negatives = examples // 6
-    generated = generate_ecosystem_examples(catalog, positives=examples - negatives, negatives=negatives, held_out=300)
+    generated = generate_ecosystem_examples(
+        catalog, positives=examples - negatives, negatives=negatives, held_out=300
+    )
     (import_dir / "continue.jsonl").write_text(
         "\n".join(json.dumps(r.to_json_dict()) for r in generated.indexed) + "\n"
     )
@@ -119,7 +125,9 @@ async def run(examples: int, seconds: float) -> dict[str, object]:
         supervisor.wait_healthy(timeout_s=300)
         channel = aio_channel(f"127.0.0.1:{port}")
         stub = rpb_grpc.RetrievalServiceStub(channel)
-        swap = rpb.SwapEcosystemRequest(ecosystem="continue", jsonl_path="continue.jsonl", activate=True)
+        swap = rpb.SwapEcosystemRequest(
+            ecosystem="continue", jsonl_path="continue.jsonl", activate=True
+        )
         results["fresh_swap_s"] = round(await timed_swap(stub, swap), 2)
         results["second_swap_cached_embeddings_s"] = round(await timed_swap(stub, swap), 2)
         started = time.perf_counter()
@@ -148,7 +156,9 @@ async def run(examples: int, seconds: float) -> dict[str, object]:
             "\n".join(json.dumps(r.to_json_dict()) for r in other.indexed) + "\n"
         )
         swap_task = asyncio.ensure_future(
-            timed_swap(stub, rpb.SwapEcosystemRequest(ecosystem="continue", jsonl_path="continue-v2.jsonl"))
+            timed_swap(
+                stub, rpb.SwapEcosystemRequest(ecosystem="continue", jsonl_path="continue-v2.jsonl")
+            )
         )
         during: list[float] = []
         calls = failures = 0
