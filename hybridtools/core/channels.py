@@ -26,6 +26,12 @@ _RETRY_SERVICE_CONFIG = json.dumps(
 )
 
 
+KEEPALIVE_TIME_MS = 30_000
+# What a server accepts: gRPC's default is one ping per 5 minutes, and more
+# end the connection with "too many pings" (UNAVAILABLE) after two strikes.
+KEEPALIVE_MIN_INTERVAL_MS = 20_000
+
+
 def channel_options(max_message_mb: int = 64) -> list[tuple[str, object]]:
     max_bytes = max_message_mb * 1024 * 1024
     return [
@@ -33,7 +39,10 @@ def channel_options(max_message_mb: int = 64) -> list[tuple[str, object]]:
         ("grpc.max_send_message_length", max_bytes),
         ("grpc.enable_retries", 1),
         ("grpc.service_config", _RETRY_SERVICE_CONFIG),
-        ("grpc.keepalive_time_ms", 30_000),
+        # Pings keep a quiet long call (WatchTrainingJob while a worker loads,
+        # a swap embedding) alive through proxies; servers accept one every
+        # KEEPALIVE_MIN_INTERVAL_MS (core/server.py), so this stays above it.
+        ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
     ]
 
 

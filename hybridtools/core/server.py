@@ -22,6 +22,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hybridtools.core.channels import KEEPALIVE_MIN_INTERVAL_MS
 from hybridtools.core.errors import ServiceError, UnauthenticatedError
 
 log = structlog.get_logger(__name__)
@@ -252,6 +253,8 @@ async def start_server(
         ("grpc.max_receive_message_length", max_bytes),
         ("grpc.max_send_message_length", max_bytes),
         ("grpc.so_reuseport", 0),
+        # Accept the clients' keepalive pings (core/channels.py) on quiet calls.
+        ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_INTERVAL_MS),
         *definition.extra_options,
     ]
     interceptor = CanonicalLogInterceptor(definition.admin_methods, admin_token)
