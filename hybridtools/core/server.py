@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import signal
 import time
 import uuid
@@ -117,7 +118,13 @@ class CanonicalLogInterceptor(grpc.aio.ServerInterceptor):
                 try:
                     context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
                     admin_check()
-                    async for response in behaviour(request, context):
+                    produced = behaviour(request, context)
+                    if inspect.isawaitable(produced):
+                        # A handler that streams with `context.write` (grpc's
+                        # own HealthServicer.Watch) is a coroutine, not a generator.
+                        await produced
+                        return
+                    async for response in produced:
                         yield response
                 except BaseException as exc:
                     await outcome.fail(exc, context)
