@@ -22,10 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import timestamp_pb2
-
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.files import write_json_atomic
+from hybridtools.core.timestamps import timestamp_from_iso
 
 BASE_ADAPTER = "base"  # the name that means "no adapter"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -72,9 +71,7 @@ class AdapterVersion:
         )
         created = self.manifest.get("created_time")
         if created:
-            stamp = timestamp_pb2.Timestamp()
-            stamp.FromDatetime(datetime.fromisoformat(created))
-            info.create_time.CopyFrom(stamp)
+            info.create_time.CopyFrom(timestamp_from_iso(created))
         return info
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.errors import InvalidArgumentError, UnavailableError
+from hybridtools.core.timestamps import timestamp_from_iso
 from hybridtools.ecosystems.catalog import Catalog
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as pb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as pb_grpc
@@ -52,14 +52,6 @@ def example_from_dict(value: dict[str, Any]) -> tools_pb2.ToolExample:
     return json_format.ParseDict(value, tools_pb2.ToolExample(), ignore_unknown_fields=True)
 
 
-def _timestamp(iso: str) -> timestamp_pb2.Timestamp | None:
-    if not iso:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(datetime.fromisoformat(iso))
-    return stamp
-
-
 def summary_to_proto(summary: EcosystemSummary) -> pb.EcosystemInfo:
     catalog = summary.catalog or {}
     info = pb.EcosystemInfo(
@@ -81,7 +73,7 @@ def summary_to_proto(summary: EcosystemSummary) -> pb.EcosystemInfo:
         catalog_version=catalog.get("version", ""),
         call_format=catalog.get("call_format", "CALL_FORMAT_UNSPECIFIED"),
     )
-    stamp = _timestamp(summary.index_time)
+    stamp = timestamp_from_iso(summary.index_time)
     if stamp is not None:
         info.index_time.CopyFrom(stamp)
     return info

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from hybridtools.adapter_store import AdapterStore
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError, UnavailableError
+from hybridtools.core.timestamps import timestamp_from_iso
 from hybridtools.llm.packaged import DEFAULT_BASE_MODEL
 from hybridtools.trainer.v1 import trainer_service_pb2 as pb
 from hybridtools.trainer.v1 import trainer_service_pb2_grpc as pb_grpc
@@ -100,14 +99,6 @@ def spec_from_proto(spec: pb.TrainingJobSpec) -> TrainingSpec:
 
 
 # -- domain -> responses ------------------------------------------------------------
-
-
-def _timestamp(iso: str) -> timestamp_pb2.Timestamp | None:
-    if not iso:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(datetime.fromisoformat(iso))
-    return stamp
 
 
 def spec_to_proto(spec: TrainingSpec) -> pb.TrainingJobSpec:
@@ -249,7 +240,7 @@ class TrainerServicer(pb_grpc.TrainerServiceServicer):
             ("start_time", record.start_time),
             ("end_time", record.end_time),
         ):
-            stamp = _timestamp(iso)
+            stamp = timestamp_from_iso(iso)
             if stamp is not None:
                 getattr(job, field_name).CopyFrom(stamp)
         return job
