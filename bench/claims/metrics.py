@@ -161,7 +161,11 @@ class AnswerRecord:
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> AnswerRecord:
         known = set(cls.__dataclass_fields__)
-        return cls(**{key: item for key, item in value.items() if key in known})
+        record = cls(**{key: item for key, item in value.items() if key in known})
+        if "malformed" not in value:
+            # Results written before `malformed` was recorded: derived as the runner does.
+            record.malformed = bool(record.detected) and looks_like_call(record.text or "")
+        return record
 
 
 def looks_like_call(text: str) -> bool:
