@@ -72,8 +72,9 @@ def synthetic_dataset(path: Path, samples: int, words: int) -> None:
 def run(
     work: Path, quantization: str, steps: int, sequence_length: int, batch_size: int
 ) -> dict[str, Any]:
+    from hybridtools.core.files import write_json_atomic
     from trainer_svc import worker
-    from trainer_svc.job_files import JobPaths, LoraConfigSpec, WorkerConfig, write_json_atomic
+    from trainer_svc.job_files import JobPaths, LoraConfigSpec, WorkerConfig
 
     job = JobPaths(work / f"job-{quantization}")
     job.root.mkdir(parents=True)

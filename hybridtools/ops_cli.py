@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from hybridtools.core.channels import sync_channel
+from hybridtools.core.channels import bearer_metadata, sync_channel
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 from hybridtools.supervisor import health_status
@@ -44,7 +44,7 @@ _STAGE_LABELS = {
 
 def admin_metadata() -> tuple[tuple[str, str], ...]:
     token = os.environ.get("HYBRIDTOOLS_ADMIN_TOKEN", "")
-    return (("authorization", f"Bearer {token}"),) if token else ()
+    return bearer_metadata(token)
 
 
 def stream_swap(

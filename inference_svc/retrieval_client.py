@@ -26,8 +26,6 @@ from hybridtools.ecosystems.schemas import integral_floats_to_int
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 
-_PASS_THROUGH = PEER_STATUSES_PASSED_THROUGH
-
 
 @dataclass(frozen=True)
 class RetrievedExample:
@@ -92,7 +90,7 @@ class RetrievalClient:
         await self._channel.close()
 
     def _error(self, error: grpc.aio.AioRpcError, what: str) -> ServiceError:
-        mapped = _PASS_THROUGH.get(error.code())
+        mapped = PEER_STATUSES_PASSED_THROUGH.get(error.code())
         if mapped is not None:
             return mapped(error.details() or what)
         return UnavailableError(

@@ -17,11 +17,12 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from hybridtools.adapter_store import AdapterStore
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, load_tokenizer
 from trainer_svc.attention import register_packed_attention
 from trainer_svc.composer import SourceSpec, read_chat_jsonl, sample_counts, take, validate_sources
 from trainer_svc.evaluation import evaluate, score_reply
-from trainer_svc.job_files import JobPaths, WorkerConfig, read_events, write_json_atomic
+from trainer_svc.job_files import JobPaths, WorkerConfig, read_events
 from trainer_svc.jobs import JobRecord, JobState, parse_job_name
 from trainer_svc.launchers import accelerate_command, job_exit, render_job
 from trainer_svc.packing import IGNORE, TokenizedSample, pack, plan_steps, tokenize_sample

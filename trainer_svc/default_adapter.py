@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.adapter_store import PACKAGED_DEFAULT
+from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import DEFAULT_BASE_MODEL, ensure_model_dir, load_tokenizer
 from trainer_svc.composer import SourceSpec, compose
 from trainer_svc.job_files import (
@@ -29,7 +30,6 @@ from trainer_svc.job_files import (
     LoraConfigSpec,
     WorkerConfig,
     read_events,
-    write_json_atomic,
 )
 from trainer_svc.launchers import LocalLauncher
 from trainer_svc.manifests import build_manifest, write_packaged

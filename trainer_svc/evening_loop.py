@@ -28,9 +28,10 @@ from typing import Any
 
 from hybridtools.adapter_store import AdapterStore, AdapterVersion
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError
+from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import DEFAULT_BASE_MODEL
 from trainer_svc.composer import MixReport, RetrievalSpec, SourceSpec
-from trainer_svc.job_files import LoraConfigSpec, write_json_atomic
+from trainer_svc.job_files import LoraConfigSpec
 from trainer_svc.jobs import JobManager, JobState
 from trainer_svc.peers import InferenceClient, RetrievalClient, ToolCounts
 from trainer_svc.pipeline import TrainingPipeline

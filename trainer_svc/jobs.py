@@ -42,7 +42,8 @@ from hybridtools.core.errors import (
     ResourceExhaustedError,
     ServiceError,
 )
-from trainer_svc.job_files import JobPaths, read_events, write_json_atomic
+from hybridtools.core.files import write_json_atomic
+from trainer_svc.job_files import JobPaths, read_events
 from trainer_svc.launchers import Launcher, WorkerExit, WorkerHandle
 from trainer_svc.specs import TrainingSpec
 

@@ -25,7 +25,7 @@ import grpc
 from google.protobuf import json_format
 
 from hybridtools.common.v1 import tools_pb2
-from hybridtools.core.channels import aio_channel
+from hybridtools.core.channels import aio_channel, bearer_metadata
 from hybridtools.core.errors import (
     PEER_STATUSES_PASSED_THROUGH,
     ServiceError,
@@ -38,7 +38,6 @@ from hybridtools.inference.v1 import inference_service_pb2_grpc as ipb_grpc
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 
-_PASS_THROUGH = PEER_STATUSES_PASSED_THROUGH
 SEARCH_LIMIT = 100  # SearchExamples' largest page
 
 
@@ -55,8 +54,8 @@ class PeerCallError(ServiceError):
 def _mapped(error: grpc.aio.AioRpcError, service: str, address: str, what: str) -> ServiceError:
     code = error.code()
     details = error.details() or ""
-    if code in _PASS_THROUGH:
-        return _PASS_THROUGH[code](f"{service}: {details or what}")
+    if code in PEER_STATUSES_PASSED_THROUGH:
+        return PEER_STATUSES_PASSED_THROUGH[code](f"{service}: {details or what}")
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return UnavailableError(
             f"{service} at {address} did not answer {what}: {code.name} {details}".strip()
@@ -82,10 +81,6 @@ class LoadResult:
     loaded: bool
     detail: str
     code: grpc.StatusCode | None = None
-
-
-def bearer_metadata(admin_token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {admin_token}"),) if admin_token else ()
 
 
 class InferenceClient:

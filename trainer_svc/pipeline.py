@@ -21,9 +21,10 @@ import structlog
 
 from hybridtools.adapter_store import AdapterStore
 from hybridtools.core.errors import FailedPreconditionError, ServiceError
+from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import BASE_MODELS, ensure_model_dir, load_tokenizer
 from trainer_svc.composer import ComposedMix, Sample, SourceSpec, compose
-from trainer_svc.job_files import JobPaths, WorkerConfig, write_json_atomic
+from trainer_svc.job_files import JobPaths, WorkerConfig
 from trainer_svc.jobs import JobRecord
 from trainer_svc.manifests import build_manifest, commit_from_job
 from trainer_svc.peers import RetrievalClient

@@ -28,8 +28,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from hybridtools.core.files import write_json_atomic
 from trainer_svc.attention import register_packed_attention
-from trainer_svc.job_files import JobPaths, WorkerConfig, append_event, write_json_atomic
+from trainer_svc.job_files import JobPaths, WorkerConfig, append_event
 from trainer_svc.packing import IGNORE, TokenizedSample, pack, plan_steps, tokenize_sample, truncate
 
 CHECKPOINTS_KEPT = 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import grpc
 
-from hybridtools.core.channels import channel_options
+from hybridtools.core.channels import sync_channel
 from hybridtools.inference.v1 import inference_service_pb2_grpc as ipb_grpc
 from hybridtools.llm.packaged import default_model_cache_dir
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
@@ -118,21 +118,9 @@ def running_system(addresses: dict[str, str], data_dir: Path | None) -> Iterator
         yield system
 
 
-def bench_channel(address: str) -> grpc.Channel:
-    """The services' client channel options without keepalive pings.
-
-    The shared options ping every 30 s; a server allows that only while data
-    flows, so a call quiet for minutes (a training job starting, a long
-    generation on a busy box) would end in GOAWAY "too_many_pings". On
-    loopback nothing needs keeping alive.
-    """
-    options = [option for option in channel_options() if option[0] != "grpc.keepalive_time_ms"]
-    return grpc.insecure_channel(address, options=options)
-
-
 @contextmanager
 def _channels(system: System) -> Iterator[None]:
-    system.channels = {name: bench_channel(address) for name, address in system.addresses.items()}
+    system.channels = {name: sync_channel(address) for name, address in system.addresses.items()}
     try:
         yield
     finally:

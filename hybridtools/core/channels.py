@@ -32,6 +32,11 @@ KEEPALIVE_TIME_MS = 30_000
 KEEPALIVE_MIN_INTERVAL_MS = 20_000
 
 
+def bearer_metadata(admin_token: str) -> tuple[tuple[str, str], ...]:
+    """Metadata for an admin RPC (none when the system runs without a token)."""
+    return (("authorization", f"Bearer {admin_token}"),) if admin_token else ()
+
+
 def channel_options(max_message_mb: int = 64) -> list[tuple[str, object]]:
     max_bytes = max_message_mb * 1024 * 1024
     return [
