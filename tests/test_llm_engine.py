@@ -168,6 +168,26 @@ def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path)
     assert constraint.is_finished()
 
 
+def test_special_tokens_are_never_allowed_inside_a_call(engine: LocalEngine) -> None:
+    # xgrammar sees no special tokens in the GGUF-converted tokenizer, so
+    # "<|im_start|>" counted as string text and the model wrote chat turns
+    # into argument values; the constraint forbids them itself.
+    schema = json.dumps(
+        {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    )
+    grammars = GrammarCache(engine.tokenizer, engine.vocab_size, engine.stop_token_ids)
+    im_start = engine.tokenizer.convert_tokens_to_ids("<|im_start|>")
+    assert im_start in grammars.special_token_ids
+    assert not set(grammars.special_token_ids) & set(engine.stop_token_ids)
+    constraint = grammars.new_constraint(schema)
+    for token_id in engine.encode('{"path":"src/'):
+        assert constraint.accept(token_id)
+    logits = torch.zeros(1, engine.vocab_size)
+    constraint.mask_logits(logits)
+    assert logits[0, im_start] == float("-inf")
+    assert torch.isfinite(logits[0, engine.encode("main")[0]])
+
+
 def test_each_tool_compiles_once_across_combinations(engine: LocalEngine) -> None:
     def tool(name: str) -> dict[str, object]:
         parameters = {

@@ -89,6 +89,7 @@ class GrammarCache:
     ) -> None:
         self.vocab_size = vocab_size
         self.stop_token_ids = list(stop_token_ids)
+        self.special_token_ids = special_token_ids(tokenizer, vocab_size, self.stop_token_ids)
         self._tokenizer_info = xgr.TokenizerInfo.from_huggingface(
             tokenizer, vocab_size=vocab_size, stop_token_ids=self.stop_token_ids
         )
@@ -191,6 +192,7 @@ class GrammarCache:
             self.stop_token_ids,
             self._string_guard(),
             max_string_chars,
+            self.special_token_ids,
         )
 
     def _string_guard(self) -> _StringGuardTables:
@@ -210,6 +212,7 @@ class JsonConstraint:
         stop_token_ids: Sequence[int],
         guard: _StringGuardTables | None = None,
         max_string_chars: int = 200,
+        forbidden_token_ids: Sequence[int] = (),
     ) -> None:
         self._matchers = [xgr.GrammarMatcher(branch) for branch in branches]
         self._vocab_size = vocab_size
@@ -219,6 +222,7 @@ class JsonConstraint:
         self._guard = guard
         self._max_string_chars = max_string_chars
         self._strings = _JsonStringState()
+        self._forbidden = torch.tensor(sorted(forbidden_token_ids), dtype=torch.long)
 
     def _live_bitmask(self) -> torch.Tensor:
         """Union over live branches of the allowed-next-token bitmasks ([1, words], int32).
@@ -248,9 +252,12 @@ class JsonConstraint:
         """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32).
 
         Inside a JSON string that reached its length bound, everything but the
-        tokens that close the string is forbidden as well.
+        tokens that close the string is forbidden as well, and so are the
+        tokenizer's special tokens everywhere (see `special_token_ids`).
         """
         xgr.apply_token_bitmask_inplace(logits, self._live_bitmask(), vocab_size=self._vocab_size)
+        if self._forbidden.numel():
+            logits[..., self._forbidden] = float("-inf")
         if (
             self._guard is not None
             and self._strings.in_string
@@ -311,6 +318,22 @@ class JsonConstraint:
             self._union = None
             self._track(token_id)
         return accepted
+
+
+def special_token_ids(
+    tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_token_ids: Sequence[int]
+) -> list[int]:
+    """The tokenizer's special tokens other than the stop tokens.
+
+    xgrammar finds no special tokens in a tokenizer converted from GGUF (its
+    TokenizerInfo lists none for SmolLM2), so it treats `<|im_start|>` as the
+    literal text "<|im_start|>", which is valid inside a JSON string. A small
+    model then ran on inside argument values with chat-template turns
+    ('..."}}systemuserassistant...'). No call ever contains them.
+    """
+    ids = set(tokenizer.all_special_ids)
+    ids |= {i for i, added in tokenizer.added_tokens_decoder.items() if added.special}
+    return sorted(i for i in ids - set(stop_token_ids) if 0 <= i < vocab_size)
 
 
 def _int32_without_bit(bit: int) -> int:
