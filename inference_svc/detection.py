@@ -25,7 +25,7 @@ _ACTIONS = (
     r"|download|get|browse|check|diff|commit|stage|push|pull|fix|refactor|insert|append|scan|inspect"
     r"|load|clone|deploy|tail|watch|kill|stop|restart|summari[sz]e|go\s+to|navigate|visit|query"
     r"|count|trace|debug|profile|benchmark|upgrade|bump|init|scaffold|set\s+up|setup|record|remember"
-    r"|note|store|memori[sz]e|plan|track|ask|mark"
+    r"|note|store|memori[sz]e|plan|track|ask|mark|extend|regex\s+search"
 )
 _POLITE = (
     r"(?:please\s+|pls\s+|plz\s+|kindly\s+|hey[,!]?\s+|ok(?:ay)?[,!]?\s+|now\s+|then\s+"
@@ -37,6 +37,11 @@ _MODAL = (
     r"|help\s+me\s+|try\s+to\s+|i'?d\s+like\s+(?:you\s+)?to\s+)?"
 )
 ACTION_AT_START = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}(?:{_ACTIONS})\b", re.IGNORECASE)
+# A short clause before the request proper: "Quick one:", "Context: refactoring
+# billing.", "Trying to fix a bug in coupon handling.", "don't guess,". The
+# action then opens the next clause, and counts as opening the request.
+LEAD_IN = re.compile(r"^[^.:;!?,\n]{1,60}?[.:;!?,]\s+")
+_MAX_LEAD_INS = 2
 ACTION_ANYWHERE = re.compile(rf"\b(?:{_ACTIONS})\b", re.IGNORECASE)
 
 _EXTENSIONS = (
@@ -159,10 +164,22 @@ class DetectorWeights:
     threshold: float = 0.3
 
 
+def starts_with_action(text: str) -> bool:
+    """An action opens the request, or the clause after at most two short lead-ins."""
+    for _ in range(_MAX_LEAD_INS + 1):
+        if ACTION_AT_START.search(text):
+            return True
+        lead_in = LEAD_IN.match(text)
+        if lead_in is None:
+            return False
+        text = text[lead_in.end() :]
+    return False
+
+
 def rule_features(query: str) -> RuleFeatures:
     """The patterns `query` matches, before any weighing."""
     text = query.strip()
-    if ACTION_AT_START.search(text):
+    if starts_with_action(text):
         action: str | None = "start"
     elif ACTION_ANYWHERE.search(text):
         action = "anywhere"

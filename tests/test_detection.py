@@ -1,0 +1,56 @@
+"""The detector's rules: what counts as evidence of a tool need, before any retrieval."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference_svc.detection import DetectorWeights, decide, rule_evidence, rule_features
+
+WEIGHTS = DetectorWeights()
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "read src/app.py",
+        "Quick one: update `src/comment.rs` so Vec<Comment> becomes `&[Comment]` pls",
+        "Context: refactoring contacts. set up the Jupyter extension (ms-toolsai.jupyter)",
+        "Trying to fix a bug in coupon handling. exec `pip list --outdated`",
+        "don't guess, ask me Is it fine to rename the contact table?",
+        "Regex search @app\\.(get|post)\\(",
+        "extend `scripts/sync_channels.py` with:\nfrom dataclasses import dataclass",
+    ],
+)
+def test_an_action_opening_the_request_or_its_clause_after_a_lead_in(request_text: str) -> None:
+    assert rule_features(request_text).action == "start"
+    score, reasons = rule_evidence(request_text)
+    assert decide(score, reasons, top_similarity=None).needs_tool
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "Quick question: what is a closure?",
+        "Honestly, why do people use Rust?",
+        "What's the difference between a list and a tuple?",
+        "thanks, that worked",
+    ],
+)
+def test_a_concept_question_behind_a_lead_in_stays_a_question(request_text: str) -> None:
+    score, reasons = rule_evidence(request_text)
+    assert score <= WEIGHTS.low
+    assert not decide(score, reasons, top_similarity=0.9).needs_tool
+
+
+def test_a_lead_in_is_short_and_at_most_two_deep() -> None:
+    # An action far into a long first sentence is "anywhere", not "start".
+    long_lead = "I have been looking at the billing code all morning and it is a mess, read it"
+    assert rule_features(long_lead).action == "anywhere"
+    assert rule_features("One: two: three: read a.py").action == "anywhere"
+
+
+def test_the_ambiguous_band_weighs_the_nearest_example() -> None:
+    score, reasons = rule_evidence("anything matching `https?://[^\\s]+` in the code?")
+    assert WEIGHTS.low < score < WEIGHTS.high
+    assert decide(score, reasons, top_similarity=0.6).needs_tool
+    assert not decide(score, reasons, top_similarity=0.2).needs_tool
