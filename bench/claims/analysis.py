@@ -197,7 +197,11 @@ def why_missed(loaded: Loaded, check: TargetCheck, condition: int = 5) -> list[s
             "tool request, tools and examples were offered, and the model called one."
         )
     if check.passed.get("schema_valid_rate") is False:
-        invalid = [r for r in records if r.called and not r.valid]
+        # Calls that parsed but failed the schema, and calls that never closed (they do
+        # not parse): both count against schema-valid.
+        invalid = [
+            r for r in records if (r.called and not r.valid) or (r.malformed and not r.called)
+        ]
         cut = sum(1 for r in invalid if r.finish_reason == "length")
         errors = Counter(r.validation_error for r in invalid if r.validation_error)
         common = "; ".join(f"{error} ({count})" for error, count in errors.most_common(2))
