@@ -141,6 +141,40 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
     assert without_jumps.forced_tokens == 0
 
 
+@pytest.mark.parametrize(
+    ("request_text", "parameters"),
+    [
+        # A long string value: without wrap-up the model writes on to the limit.
+        (
+            "Write a long essay about the history of compilers into notes.md",
+            {"type": "object", "properties": {"content": {"type": "string"}}, "required": ["content"]},
+        ),
+        # An open-ended array of enum values, which a small model repeats.
+        (
+            "Show the staged, unstaged and conflicting files, every one of them, over and over",
+            {
+                "type": "object",
+                "properties": {
+                    "states": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["staged", "unstaged", "conflict"]},
+                    }
+                },
+                "required": ["states"],
+            },
+        ),
+    ],
+)
+def test_a_call_still_closes_when_the_token_budget_runs_out(
+    engine: LocalEngine, request_text: str, parameters: dict[str, object]
+) -> None:
+    schema = _tool("note", parameters)
+    prompt = _prompt(engine, request_text)
+    result = engine.generate(prompt, max_new_tokens=24, json_schema=json.dumps(schema))
+    jsonschema.validate(json.loads(result.text), schema)
+    assert result.completion_tokens <= 24
+
+
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
     schema = json.dumps(
         {

@@ -55,6 +55,11 @@ from hybridtools.llm.threads import set_torch_threads
 
 logger = logging.getLogger(__name__)
 
+# A constrained call's last tokens go to closing it (JsonConstraint.mask_logits'
+# wrap_up): enough for a string's quote and a few brackets, most of which the
+# grammar then forces anyway.
+_WRAP_UP_TOKENS = 6
+
 FinishReason = Literal["stop", "length", "grammar"]
 
 
@@ -326,7 +331,8 @@ class LocalEngine:
                 finish = "length"
                 break
             if constraint is not None:
-                constraint.mask_logits(logits.unsqueeze(0))
+                wrap_up = max_new_tokens - len(generated) <= _WRAP_UP_TOKENS
+                constraint.mask_logits(logits.unsqueeze(0), wrap_up=wrap_up)
             token = choose_token(logits, temperature, top_p, generator)
             if token in self.stop_token_ids:
                 finish = "grammar" if constraint is not None else "stop"

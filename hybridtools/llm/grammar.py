@@ -248,25 +248,38 @@ class JsonConstraint:
             words[token_id // 32] &= _int32_without_bit(token_id % 32)
         return not bool(words.any())
 
-    def mask_logits(self, logits: torch.Tensor) -> None:
+    def mask_logits(self, logits: torch.Tensor, wrap_up: bool = False) -> None:
         """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32).
 
         Inside a JSON string that reached its length bound, everything but the
         tokens that close the string is forbidden as well, and so are the
         tokenizer's special tokens everywhere (see `special_token_ids`).
+
+        `wrap_up` (the token budget is nearly spent) asks for the shortest way
+        out: a string closes now, and outside strings a `]` or `}` is taken
+        whenever the grammar allows one. Without it a string or an array the
+        model kept extending ran into the token limit and the call never
+        closed (seen: an enum array repeated to 96 tokens, `\u00c1\u00c2...`
+        escapes in a regex value); with it the output is still a call.
         """
         xgr.apply_token_bitmask_inplace(logits, self._live_bitmask(), vocab_size=self._vocab_size)
         if self._forbidden.numel():
             logits[..., self._forbidden] = float("-inf")
-        if (
-            self._guard is not None
-            and self._strings.in_string
-            and self._strings.length >= self._max_string_chars
-        ):
-            closing = self._guard.closes_string[: logits.shape[-1]]
-            allowed = logits[..., : closing.shape[0]].masked_fill(~closing, float("-inf"))
-            if torch.isfinite(allowed).any():
-                logits[..., : closing.shape[0]] = allowed
+        if self._guard is None:
+            return
+        if self._strings.in_string:
+            if wrap_up or self._strings.length >= self._max_string_chars:
+                self._keep_only(logits, self._guard.closes_string)
+        elif wrap_up:
+            self._keep_only(logits, self._guard.closes_container)
+
+    @staticmethod
+    def _keep_only(logits: torch.Tensor, wanted: torch.Tensor) -> None:
+        """Forbids every token outside `wanted`, unless that would forbid them all."""
+        wanted = wanted[: logits.shape[-1]]
+        allowed = logits[..., : wanted.shape[0]].masked_fill(~wanted, float("-inf"))
+        if torch.isfinite(allowed).any():
+            logits[..., : wanted.shape[0]] = allowed
 
     def accept(self, token_id: int) -> bool:
         """Advances every live branch by `token_id`; False if none accepts it."""
@@ -380,11 +393,14 @@ class _JsonStringState:
 
 
 class _StringGuardTables:
-    """Per-tokenizer tables: each token's bytes, and which tokens close a string."""
+    """Per-tokenizer tables: each token's bytes, which close a string, which end a container."""
 
-    def __init__(self, token_bytes: list[bytes], closes_string: torch.Tensor) -> None:
+    def __init__(
+        self, token_bytes: list[bytes], closes_string: torch.Tensor, closes_container: torch.Tensor
+    ) -> None:
         self.token_bytes = token_bytes
         self.closes_string = closes_string
+        self.closes_container = closes_container
 
     @classmethod
     def build(cls, tokenizer_info: xgr.TokenizerInfo, vocab_size: int) -> _StringGuardTables:
@@ -395,4 +411,8 @@ class _StringGuardTables:
         closes = torch.tensor(
             [data[:1] == b'"' for data in token_bytes[:vocab_size]], dtype=torch.bool
         )
-        return cls(token_bytes, closes)
+        # Outside a string, a token that starts with ] or } ends an array or object.
+        ends = torch.tensor(
+            [data[:1] in (b"]", b"}") for data in token_bytes[:vocab_size]], dtype=torch.bool
+        )
+        return cls(token_bytes, closes, ends)
