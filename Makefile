@@ -26,8 +26,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m hybridtools.launcher
 
+# Test files are spread over TEST_WORKERS processes (pytest-xdist), a file's
+# tests staying together so that its fixtures start once; 1 runs them serially.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 status: $(STAMP)
 	$(PY) -m hybridtools.cli status

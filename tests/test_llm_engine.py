@@ -147,7 +147,11 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
         # A long string value: without wrap-up the model writes on to the limit.
         (
             "Write a long essay about the history of compilers into notes.md",
-            {"type": "object", "properties": {"content": {"type": "string"}}, "required": ["content"]},
+            {
+                "type": "object",
+                "properties": {"content": {"type": "string"}},
+                "required": ["content"],
+            },
         ),
         # An open-ended array of enum values, which a small model repeats.
         (
