@@ -620,16 +620,7 @@ async def run(
             for label, needs_tool in (("tool", True), ("no_tool", False))
         },
         # Nearest-example similarity of every request, whatever its rule score.
-        "similarity_all_requests": {
-            label: quantiles(
-                [
-                    r.similarity
-                    for r in eval_records
-                    if r.needs_tool == needs_tool and r.similarity is not None
-                ]
-            )
-            for label, needs_tool in (("tool", True), ("no_tool", False))
-        },
+        "similarity_all_requests": similarity_by_need(eval_records),
         "no_tool_false_positive_rate_by_category": {
             kind: scores(outcomes)["false_positive_rate"]
             for kind, outcomes in sorted(by_kind.items())
@@ -652,6 +643,20 @@ async def run(
             + "\n"
         )
     return results
+
+
+def similarity_by_need(records: Sequence[Record]) -> dict[str, Any]:
+    """Quantiles of the nearest-example similarity, of tool and of no-tool requests."""
+    return {
+        label: quantiles(
+            [
+                r.similarity
+                for r in records
+                if r.needs_tool == needs_tool and r.similarity is not None
+            ]
+        )
+        for label, needs_tool in (("tool", True), ("no_tool", False))
+    }
 
 
 def fit_section(
@@ -685,16 +690,7 @@ def fit_section(
                 for e in ecosystems
             },
             "requests_also_in_evaluation_set": len(fitted_keys & evaluated),
-            "similarity": {
-                label: quantiles(
-                    [
-                        r.similarity
-                        for r in fit_records
-                        if r.needs_tool == needs_tool and r.similarity is not None
-                    ]
-                )
-                for label, needs_tool in (("tool", True), ("no_tool", False))
-            },
+            "similarity": similarity_by_need(fit_records),
             "workspace_question_rule_fires": {
                 "tool": sum(r.needs_tool for r in workspace_rule),
                 "no_tool": sum(not r.needs_tool for r in workspace_rule),
