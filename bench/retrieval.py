@@ -88,7 +88,7 @@ async def search_load(
     return latencies, len(latencies) + failures, failures
 
 
-async def run(examples: int, seconds: float) -> dict[str, object]:
+async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
     import_dir = data_dir / "import"
     import_dir.mkdir(parents=True)
@@ -113,6 +113,8 @@ async def run(examples: int, seconds: float) -> dict[str, object]:
                 "RETRIEVAL_PORT": str(port),
                 "RETRIEVAL_DATA_DIR": str(data_dir / "retrieval"),
                 "RETRIEVAL_IMPORT_DIR": str(import_dir),
+                "RETRIEVAL_EMBEDDER_RUNTIME": runtime,
+                "RETRIEVAL_EMBEDDER_THREADS": str(threads),
                 "LOG_LEVEL": "WARNING",
             },
         )
@@ -120,6 +122,8 @@ async def run(examples: int, seconds: float) -> dict[str, object]:
     results: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "examples": len(generated.indexed),
+        "embedder_runtime": runtime,
+        "embedder_threads": threads,
     }
     try:
         supervisor.wait_healthy(timeout_s=300)
@@ -184,9 +188,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=12_000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--runtime",
+        choices=("onnx-int8", "onnx", "torch"),
+        default="onnx-int8",
+        help="RETRIEVAL_EMBEDDER_RUNTIME of the service under test",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="RETRIEVAL_EMBEDDER_THREADS")
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "bench" / "results" / "retrieval.json"
+    )
     args = parser.parse_args()
-    results = asyncio.run(run(args.examples, args.seconds))
-    out = ROOT / "bench" / "results" / "retrieval.json"
+    results = asyncio.run(run(args.examples, args.seconds, args.runtime, args.threads))
+    out = args.output
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -25,7 +26,16 @@ class RetrievalSettings(ServiceSettings):
     )
     # "all-MiniLM-L6-v2" (packaged) or a local sentence-transformers directory.
     embedding_model: str = "all-MiniLM-L6-v2"
-    # Torch threads per embedding worker (measured: docs/benchmarks.md).
+    # How the embedder runs (docs/benchmarks.md): "onnx-int8" (ONNX Runtime,
+    # int8 weights: 2x float32's throughput, the same recall@3), "onnx"
+    # (float32, torch's vectors), "torch" (sentence-transformers as is).
+    embedder_runtime: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    # ONNX Runtime threads per embedding session (one for queries, one for swaps).
+    embedder_threads: int = Field(default=2, ge=1, le=64)
+    # Where ONNX exports of the embedder are kept (by model hash, shared by
+    # every data dir); empty = $HYBRIDTOOLS_DATA_DIR/models/onnx.
+    onnx_dir: Path | None = None
+    # Torch threads: the "torch" runtime, and the check of an ONNX export.
     torch_threads: int = Field(default=1, ge=1, le=64)
     # The only folder a swap reads files from; empty = $HYBRIDTOOLS_DATA_DIR/datasets,
     # where `hybridtools ecosystems build` writes.

@@ -1,12 +1,13 @@
 """Sentence embeddings for requests and documents.
 
-The model runs on the CPU with an explicit torch thread count: on a busy
-2-core machine a single query took 535 ms with torch's default of 2 threads
-and 34 ms with 1 (figures from the foundation issue; see docs/benchmarks.md
-for this project's own). Concurrent queries are embedded together by
-`QueryBatcher`, which costs a lone query nothing and lets 16 clients share one
-forward pass. Documents (examples at swap time) go through a persistent cache,
-so re-indexing examples that were indexed before skips the model.
+The model runs on the CPU, by default through ONNX Runtime with int8 weights
+(onnx_embedder.py; measured against torch in docs/benchmarks.md), with
+explicit thread counts: on a busy 2-core machine a single torch query took
+535 ms with torch's default of 2 threads and 34 ms with 1. Concurrent
+queries are embedded together by `QueryBatcher`, which costs a lone query
+nothing and lets 16 clients share one call. Documents (examples at swap
+time) go through a persistent cache, so re-indexing examples that were
+indexed before skips the model.
 """
 
 from __future__ import annotations
@@ -46,15 +47,24 @@ def resolve_model_path(model: str) -> str:
 class Embedder:
     """A sentence-transformers model; blocking calls, safe from one thread at a time."""
 
+    runtime = "torch"
+
     def __init__(self, model: str, max_length: int = 128) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model_name = model
-        self._model = SentenceTransformer(resolve_model_path(model), device="cpu")
+        # The space the vectors live in: the cache and the indexes are keyed by it.
+        self.vector_space = model
+        self.model_path = resolve_model_path(model)
+        self._model = SentenceTransformer(self.model_path, device="cpu")
         # Requests are short; a long pasted one is cut rather than slowing everyone.
         self._model.max_seq_length = max_length
         self.dimension = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
+
+    @property
+    def sentence_model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+        return self._model
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -69,17 +79,40 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class EmbeddingCache:
-    """Vectors by (model, text) in SQLite, so a re-index skips the model."""
+RUNTIMES = ("onnx-int8", "onnx", "torch")
 
-    def __init__(self, path: Path, model_name: str) -> None:
+
+def open_embedder(model: str, runtime: str, threads: int, export_dir: Path) -> Embedder:
+    """The model on the chosen runtime (see RetrievalSettings.embedder_runtime).
+
+    The ONNX graphs are made on first use in `export_dir` and checked against
+    the torch model; a failed export or check falls back to torch, logged.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"embedder runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")
+    torch_model = Embedder(model)
+    if runtime == "torch":
+        return torch_model
+    from retrieval_svc.onnx_embedder import open_onnx_embedder
+
+    try:
+        return open_onnx_embedder(torch_model, runtime, threads, export_dir)  # type: ignore[return-value]
+    except Exception as exc:  # noqa: BLE001 - any export failure falls back to torch
+        log.warning("embedder: onnx unavailable, using torch", runtime=runtime, error=str(exc))
+        return torch_model
+
+
+class EmbeddingCache:
+    """Vectors by (vector space, text) in SQLite, so a re-index skips the model."""
+
+    def __init__(self, path: Path, vector_space: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(str(path), check_same_thread=False)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute(
             "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
         )
-        self._model_tag = model_name.encode()
+        self._model_tag = vector_space.encode()
         self._lock = threading.Lock()
 
     def _key(self, text: str) -> bytes:

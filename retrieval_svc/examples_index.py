@@ -106,6 +106,10 @@ class EcosystemState:
     catalog: dict[str, Any] | None = None
     index_time: str = ""
     previous_index_time: str = ""
+    # The embedder's vector space of each version ("" before it was recorded):
+    # queries embedded in another space still work but match less well.
+    vector_space: str = ""
+    previous_vector_space: str = ""
 
     @classmethod
     def from_meta(cls, value: dict[str, Any]) -> EcosystemState:
@@ -272,6 +276,14 @@ class ExampleIndex:
                 dropped.append(collection)
         if dropped:
             log.info("dropped unfinished versions", collections=dropped)
+        for state in self._states.values():
+            if state.vector_space and state.vector_space != self._documents.vector_space:
+                log.warning(
+                    "ecosystem indexed with another embedder: swap it again for the best matches",
+                    ecosystem=state.name,
+                    indexed_with=state.vector_space,
+                    serving_with=self._documents.vector_space,
+                )
         return dropped
 
     # -- swap, rollback, activate ------------------------------------------
@@ -383,6 +395,8 @@ class ExampleIndex:
             catalog=_catalog_to_meta(catalog),
             index_time=_now(),
             previous_index_time=state.index_time if old_state else "",
+            vector_space=self._documents.vector_space,
+            previous_vector_space=state.vector_space if old_state else "",
         )
         self._save_state(new_state)
         if too_old is not None:
@@ -437,6 +451,8 @@ class ExampleIndex:
             catalog=state.catalog,
             index_time=state.previous_index_time or state.index_time,
             previous_index_time=state.index_time,
+            vector_space=state.previous_vector_space,
+            previous_vector_space=state.vector_space,
         )
         self._save_state(new_state)
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -17,7 +17,7 @@ from hybridtools.core.server import (
 from hybridtools.core.settings import default_data_root
 from hybridtools.retrieval.v1 import retrieval_service_pb2, retrieval_service_pb2_grpc
 from retrieval_svc.config import RetrievalSettings
-from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher
+from retrieval_svc.embedder import EmbeddingCache, QueryBatcher, open_embedder
 from retrieval_svc.examples_index import ExampleIndex
 from retrieval_svc.reference_index import ReferenceIndex
 from retrieval_svc.servicer import ADMIN_METHODS, RetrievalServicer
@@ -65,8 +65,14 @@ def build_service(
         # One after the other: transformers' loader switches torch's default
         # device while it builds a model, and two loads in parallel threads
         # can leave it on "meta" for whatever loads next.
-        query_model = await asyncio.to_thread(Embedder, settings.embedding_model)
-        document_model = await asyncio.to_thread(Embedder, settings.embedding_model)
+        embedder_args = (
+            settings.embedding_model,
+            settings.embedder_runtime,
+            settings.embedder_threads,
+            settings.onnx_dir or default_data_root() / "models" / "onnx",
+        )
+        query_model = await asyncio.to_thread(open_embedder, *embedder_args)
+        document_model = await asyncio.to_thread(open_embedder, *embedder_args)
         # Warm the query path so the first client does not pay for it.
         await asyncio.get_running_loop().run_in_executor(
             query_executor, query_model.embed, ["warm up"]
@@ -74,7 +80,7 @@ def build_service(
         batcher = QueryBatcher(query_model, query_executor, settings.max_query_batch)
         batcher.start()
         cache = (
-            EmbeddingCache(state_dir / "embedding-cache.sqlite", settings.embedding_model)
+            EmbeddingCache(state_dir / "embedding-cache.sqlite", document_model.vector_space)
             if settings.embedding_cache
             else None
         )
@@ -85,6 +91,7 @@ def build_service(
         parts.update(store=opened, batcher=batcher, cache=cache)
         log.info(
             "retrieval ready",
+            embedder=f"{document_model.model_name} on {document_model.runtime}",
             ecosystems=(await examples.list(with_tools=False))[1] or "none active",
         )
 

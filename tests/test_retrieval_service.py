@@ -428,6 +428,33 @@ async def test_admin_token_guards_mutations(session_dir: Path) -> None:
         await guarded.server.stop()
 
 
+async def test_a_runtime_switch_keeps_serving_and_asks_for_a_new_swap(
+    session_dir: Path,
+) -> None:
+    data_dir = session_dir / "runtime-switch"
+    float32 = await start_retrieval(data_dir, embedder_runtime="onnx")
+    try:
+        await swap(float32.stub, "continue", activate=True)
+    finally:
+        await float32.channel.close()
+        await float32.server.stop()
+
+    with structlog.testing.capture_logs() as logs:
+        int8 = await start_retrieval(data_dir, embedder_runtime="onnx-int8")
+    try:
+        found = await int8.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="show me what is in src/app.ts", limit=1)
+        )
+        assert found.results[0].example.tool_name == "read_file"
+        (warning,) = [e for e in logs if e.get("ecosystem") == "continue"]
+        assert warning["log_level"] == "warning" and "swap it again" in warning["event"]
+        assert warning["indexed_with"] == "all-MiniLM-L6-v2"
+        assert warning["serving_with"] == "all-MiniLM-L6-v2+onnx-int8"
+    finally:
+        await int8.channel.close()
+        await int8.server.stop()
+
+
 async def test_one_canonical_log_line_per_rpc(indexed: RetrievalUnderTest) -> None:
     with structlog.testing.capture_logs() as logs:
         await indexed.stub.SearchExamples(

@@ -1,0 +1,214 @@
+"""The sentence-transformers model exported to ONNX and run by ONNX Runtime.
+
+Same model, same float32 precision, about three times faster per query on
+this project's 2-core machine (docs/benchmarks.md): torch spends most of a
+short query in Python dispatch, ONNX Runtime runs one fused graph. The export
+takes ~10 s, is cached on disk by the model's content hash, and is accepted
+only if its vectors match the torch model's on probe texts; otherwise the
+service keeps the torch model and says why in its log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Raised when this number changes meaning (export wrapper, opset, inputs).
+EXPORT_FORMAT = 1
+OPSET = 17
+# Vectors from the export must match torch's this closely (cosine) to be used;
+# float32 exports agree to ~1e-7, so anything worse means a broken export.
+MIN_PROBE_COSINE = 0.9999
+# int8 weights (per output channel) moved request vectors to a mean cosine of
+# 0.991 against float32, with the same recall@3 (docs/benchmarks.md); a worse
+# probe mean means the quantisation went wrong for this model.
+MIN_INT8_PROBE_COSINE = 0.98
+PROBE_TEXTS = (
+    "x",
+    "open src/components/Header.tsx and show me the contents",
+    "What does the retry policy in the payments service do when the upstream times out?",
+    "Search the codebase for TODO comments mentioning the migration, then list the files "
+    "that contain them and the line numbers, grouped by directory, please",
+)
+
+
+class ExportMismatchError(RuntimeError):
+    """The exported graph does not reproduce the torch model's vectors."""
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A hash of every file of the model directory, so a changed model is re-exported."""
+    digest = hashlib.sha256(f"format={EXPORT_FORMAT};opset={OPSET}".encode())
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(model_dir)).encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _input_names(sentence_model) -> list[str]:  # noqa: ANN001 - SentenceTransformer
+    features = sentence_model.preprocess(["probe"])
+    return [name for name, value in features.items() if hasattr(value, "dtype")]
+
+
+def export_onnx(sentence_model, target: Path) -> None:  # noqa: ANN001 - SentenceTransformer
+    """Writes the whole model (transformer, pooling, normalisation) as one graph."""
+    import torch
+
+    names = _input_names(sentence_model)
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = sentence_model
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            features = dict(zip(names, tensors, strict=True))
+            features["modality"] = "text"
+            return self.inner(features)["sentence_embedding"]
+
+    features = sentence_model.preprocess(list(PROBE_TEXTS[:2]))
+    arguments = tuple(features[name] for name in names)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in names}
+    dynamic["sentence_embedding"] = {0: "batch"}
+    with torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(
+            SentenceEmbedding().eval(),
+            arguments,
+            str(partial),
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            # The TorchScript exporter: the dynamo one needs onnxscript and
+            # fails on sentence-transformers' dict-in, dict-out modules.
+            dynamo=False,
+        )
+    # Rename last, so a replica sharing the volume never loads half a file.
+    partial.replace(target)
+
+
+def quantize_int8(graph: Path, target: Path) -> None:
+    """int8 weights for every MatMul, one scale per output channel, activations at run time."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    # Per-tensor scales cost MiniLM a cosine of 0.96 to float32; per-channel 0.991.
+    quantize_dynamic(str(graph), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    partial.replace(target)
+
+
+class OnnxEmbedder:
+    """The same contract as `Embedder`: blocking `embed`, one caller at a time.
+
+    Each text runs alone, `threads` of them at once (one intra-op thread per
+    run). int8 activations are quantised with one scale per run, so in a batch
+    a text's vector would depend on its neighbours (cosine 0.97-0.99 to its
+    lone vector, measured); a lone text also needs no padding. On 2 cores,
+    two lone runs side by side embedded as fast as batches of 64 on 2 threads.
+    """
+
+    def __init__(
+        self,
+        sentence_model,  # noqa: ANN001 - SentenceTransformer, for tokenising and checking
+        graph: Path,
+        model_name: str,
+        threads: int,
+        runtime: str = "onnx",
+    ) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        # Busy-waiting threads steal the other service's core on a small box.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = onnxruntime.InferenceSession(
+            str(graph), options, providers=["CPUExecutionProvider"]
+        )
+        self._runs = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="onnx-run")
+        self._model = sentence_model
+        self._names = _input_names(sentence_model)
+        self.model_name = model_name
+        self.runtime = runtime
+        # float32 vectors are torch's (checked), so both share one cache and index;
+        # int8 vectors are close but not the same, and live apart.
+        self.vector_space = model_name if runtime == "onnx" else f"{model_name}+{runtime}"
+        self.dimension = int(sentence_model.get_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return self._session.run(None, feed)[0][0]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        with self._lock:
+            # One tokenizer call for all texts (sentence-transformers' own
+            # preprocess costs ~1.4 ms a text, this ~0.2), on the caller's
+            # thread: a tokenizer is not safe to share between threads, the
+            # runs are (ONNX Runtime's contract). check_against covers any
+            # difference from sentence-transformers' tokenisation.
+            encoded = self._model.tokenizer(
+                list(texts), truncation=True, max_length=self._model.max_seq_length
+            )
+            feeds = [
+                {name: np.asarray([encoded[name][row]], np.int64) for name in self._names}
+                for row in range(len(texts))
+            ]
+            return np.stack(list(self._runs.map(self._run, feeds))).astype(np.float32)
+
+    def check_against(self, reference) -> tuple[float, float]:  # noqa: ANN001 - Embedder
+        """Lowest and mean cosine between this runtime's and the reference's probe vectors."""
+        cosines = np.sum(self.embed(PROBE_TEXTS) * reference.embed(PROBE_TEXTS), axis=1)
+        return float(np.min(cosines)), float(np.mean(cosines))
+
+
+def open_onnx_embedder(torch_model, runtime: str, threads: int, export_dir: Path) -> OnnxEmbedder:  # noqa: ANN001
+    """The float32 export (cached by model hash), int8-quantised for "onnx-int8".
+
+    Raises ExportMismatchError when the graph's vectors stray from torch's.
+    """
+    model_dir = Path(torch_model.model_path)
+    stem = f"{model_dir.name}-{model_fingerprint(model_dir)}"
+    graph = export_dir / f"{stem}.onnx"
+    if not graph.exists():
+        started = time.perf_counter()
+        log.info("embedder: exporting to onnx (once per model)", path=str(graph))
+        export_onnx(torch_model.sentence_model, graph)
+        log.info("embedder: exported", seconds=round(time.perf_counter() - started, 1))
+    model = torch_model.model_name
+    float_model = OnnxEmbedder(torch_model.sentence_model, graph, model, threads)
+    lowest, _ = float_model.check_against(torch_model)
+    if lowest < MIN_PROBE_COSINE:
+        raise ExportMismatchError(
+            f"{graph} gives vectors at cosine {lowest:.5f} to torch's (needs {MIN_PROBE_COSINE}); "
+            "delete it to export again"
+        )
+    if runtime == "onnx":
+        return float_model
+    quantized = export_dir / f"{stem}-int8.onnx"
+    if not quantized.exists():
+        quantize_int8(graph, quantized)
+    int8_model = OnnxEmbedder(torch_model.sentence_model, quantized, model, threads, runtime)
+    _, mean = int8_model.check_against(torch_model)
+    if mean < MIN_INT8_PROBE_COSINE:
+        raise ExportMismatchError(
+            f"{quantized} gives vectors at mean cosine {mean:.4f} to float32's "
+            f"(needs {MIN_INT8_PROBE_COSINE}); use RETRIEVAL_EMBEDDER_RUNTIME=onnx"
+        )
+    return int8_model
