@@ -134,9 +134,13 @@ class LocalProcessHandle:
     async def _wait(self) -> None:
         if self._process is not None:
             await self._process.wait()
-            return
-        while _pid_alive(self.pid):
-            await asyncio.sleep(0.2)
+        else:
+            while _pid_alive(self.pid):
+                await asyncio.sleep(0.2)
+        # `accelerate launch` can exit before the worker it started has (seen
+        # in the tests): a stopped job means the whole group is gone.
+        while _group_alive(self.pid):
+            await asyncio.sleep(0.05)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -152,6 +156,25 @@ def _pid_alive(pid: int) -> bool:
             return handle.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of the group still runs (zombies do not count)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        # After the command name: state, ppid, pgrp.
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 class LocalLauncher:
