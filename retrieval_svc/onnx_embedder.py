@@ -1,11 +1,13 @@
 """The sentence-transformers model exported to ONNX and run by ONNX Runtime.
 
-Same model, same float32 precision, about three times faster per query on
-this project's 2-core machine (docs/benchmarks.md): torch spends most of a
-short query in Python dispatch, ONNX Runtime runs one fused graph. The export
-takes ~10 s, is cached on disk by the model's content hash, and is accepted
-only if its vectors match the torch model's on probe texts; otherwise the
-service keeps the torch model and says why in its log.
+Two forms (ADR 0005): float32, which gives torch's vectors, and int8 weights
+(one scale per output channel, the service's default), at about twice
+float32's throughput and the same recall@3 on this project's 2-core machine
+(docs/benchmarks.md). torch spent most of a short query in Python dispatch;
+ONNX Runtime runs one graph. The export (~3 s) and the quantisation (~8 s)
+happen once per model, cached on disk by the model's content hash, and each
+start checks the graphs against the torch model on probe texts; a graph that
+fails the check is not used and the service says why in its log.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import structlog
 
+if TYPE_CHECKING:
+    from retrieval_svc.embedder import Embedder
+
 log = structlog.get_logger(__name__)
 
-# Raised when this number changes meaning (export wrapper, opset, inputs).
+# Part of the cache key: bump it when the export changes (wrapper, inputs).
 EXPORT_FORMAT = 1
 OPSET = 17
 # Vectors from the export must match torch's this closely (cosine) to be used;
@@ -172,13 +178,21 @@ class OnnxEmbedder:
             ]
             return np.stack(list(self._runs.map(self._run, feeds))).astype(np.float32)
 
-    def check_against(self, reference) -> tuple[float, float]:  # noqa: ANN001 - Embedder
+    def close(self) -> None:
+        self._runs.shutdown(wait=False)
+
+    def check_against(self, reference: Embedder) -> tuple[float, float]:
         """Lowest and mean cosine between this runtime's and the reference's probe vectors."""
         cosines = np.sum(self.embed(PROBE_TEXTS) * reference.embed(PROBE_TEXTS), axis=1)
         return float(np.min(cosines)), float(np.mean(cosines))
 
 
-def open_onnx_embedder(torch_model, runtime: str, threads: int, export_dir: Path) -> OnnxEmbedder:  # noqa: ANN001
+def open_onnx_embedder(
+    torch_model: Embedder,
+    runtime: str,
+    threads: int,
+    export_dir: Path,
+) -> OnnxEmbedder:
     """The float32 export (cached by model hash), int8-quantised for "onnx-int8".
 
     Raises ExportMismatchError when the graph's vectors stray from torch's.
@@ -201,6 +215,7 @@ def open_onnx_embedder(torch_model, runtime: str, threads: int, export_dir: Path
         )
     if runtime == "onnx":
         return float_model
+    float_model.close()
     quantized = export_dir / f"{stem}-int8.onnx"
     if not quantized.exists():
         quantize_int8(graph, quantized)

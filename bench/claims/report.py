@@ -266,6 +266,15 @@ def plot_swap(loaded: Loaded, path: Path) -> bool:
 # -- markdown ------------------------------------------------------------------------
 
 
+def _embedder_setting(machine: dict[str, Any]) -> str:
+    runtime = machine.get("retrieval_embedder_runtime")
+    if runtime is None:  # results from before the ONNX embedder (torch only)
+        return f"with {machine['retrieval_torch_threads']} torch thread(s)"
+    if runtime == "torch":
+        return f"on torch with {machine['retrieval_torch_threads']} thread(s)"
+    return f"on {runtime} with {machine['retrieval_embedder_threads']} run(s) at a time"
+
+
 def setup_section(loaded: Loaded) -> list[str]:
     results = loaded.results
     meta = results["meta"]
@@ -279,8 +288,8 @@ def setup_section(loaded: Loaded) -> list[str]:
         f"load average {number(machine.get('load_average_at_start'), 1)} at the start and "
         f"{number(machine.get('load_average_at_end'), 1)} at the end (other work on the box "
         "slows every figure); inference "
-        f"with {machine['inference_torch_threads']} torch thread(s), embeddings with "
-        f"{machine['retrieval_torch_threads']}; commit `{machine.get('git_commit') or '?'}`."
+        f"with {machine['inference_torch_threads']} torch thread(s), embeddings "
+        f"{_embedder_setting(machine)}; commit `{machine.get('git_commit') or '?'}`."
     )
     lines.append(
         f"- System: retrieval, inference and trainer as separate processes "

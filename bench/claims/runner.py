@@ -615,6 +615,9 @@ def machine_info() -> dict[str, Any]:
         "load_average_at_start": _load_average(),
         "inference_torch_threads": int(os.environ.get("INFERENCE_TORCH_THREADS", "1")),
         "retrieval_torch_threads": int(os.environ.get("RETRIEVAL_TORCH_THREADS", "1")),
+        # The service's defaults when unset (retrieval_svc/config.py).
+        "retrieval_embedder_runtime": os.environ.get("RETRIEVAL_EMBEDDER_RUNTIME", "onnx-int8"),
+        "retrieval_embedder_threads": int(os.environ.get("RETRIEVAL_EMBEDDER_THREADS", "2")),
         "git_commit": commit,
     }
 
