@@ -142,7 +142,7 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_text", "parameters"),
+    ("request_text", "parameters", "budget"),
     [
         # A long string value: without wrap-up the model writes on to the limit.
         (
@@ -152,6 +152,7 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
                 "properties": {"content": {"type": "string"}},
                 "required": ["content"],
             },
+            24,
         ),
         # An open-ended array of enum values, which a small model repeats.
         (
@@ -166,17 +167,36 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
                 },
                 "required": ["states"],
             },
+            24,
+        ),
+        # A long first value while a required second one is still to come
+        # (seen: an edit's old_string ran on and new_string was cut open; the
+        # closing path is then a dozen tokens, not the half-dozen of one quote
+        # and two brackets).
+        (
+            "In notes.md replace this paragraph: 'Compilers translate source code into machine "
+            "code through lexing, parsing, semantic analysis, optimisation and code generation, "
+            "and each phase has a long history' with a shorter one",
+            {
+                "type": "object",
+                "properties": {
+                    "old_string": {"type": "string"},
+                    "new_string": {"type": "string"},
+                },
+                "required": ["old_string", "new_string"],
+            },
+            40,
         ),
     ],
 )
 def test_a_call_still_closes_when_the_token_budget_runs_out(
-    engine: LocalEngine, request_text: str, parameters: dict[str, object]
+    engine: LocalEngine, request_text: str, parameters: dict[str, object], budget: int
 ) -> None:
     schema = _tool("note", parameters)
     prompt = _prompt(engine, request_text)
-    result = engine.generate(prompt, max_new_tokens=24, json_schema=json.dumps(schema))
+    result = engine.generate(prompt, max_new_tokens=budget, json_schema=json.dumps(schema))
     jsonschema.validate(json.loads(result.text), schema)
-    assert result.completion_tokens <= 24
+    assert result.completion_tokens <= budget
 
 
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:

@@ -56,9 +56,11 @@ from hybridtools.llm.threads import set_torch_threads
 logger = logging.getLogger(__name__)
 
 # A constrained call's last tokens go to closing it (JsonConstraint.mask_logits'
-# wrap_up): enough for a string's quote and a few brackets, most of which the
-# grammar then forces anyway.
-_WRAP_UP_TOKENS = 6
+# wrap_up): a string's quote and a few brackets, or, when a required property
+# is still to come, its key and an empty value too. 6 was too few for the
+# second (an edit's old_string ran on and new_string was cut open, claims run
+# at 8431c3d); the grammar forces most of these tokens anyway.
+_WRAP_UP_TOKENS = 12
 
 FinishReason = Literal["stop", "length", "grammar"]
 
