@@ -39,6 +39,7 @@ from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb  # noqa: E402
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc  # noqa: E402
 from hybridtools.supervisor import ServiceSpec, Supervisor  # noqa: E402
 from hybridtools.topology import RETRIEVAL_HEALTH  # noqa: E402
+from retrieval_svc.embedder import RUNTIMES  # noqa: E402
 
 
 def free_port() -> int:
@@ -190,8 +191,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
         "--runtime",
-        choices=("onnx-int8", "onnx", "torch"),
-        default="onnx-int8",
+        choices=RUNTIMES,
+        default=RUNTIMES[0],
         help="RETRIEVAL_EMBEDDER_RUNTIME of the service under test",
     )
     parser.add_argument("--threads", type=int, default=2, help="RETRIEVAL_EMBEDDER_THREADS")

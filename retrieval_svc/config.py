@@ -10,6 +10,8 @@ from pydantic_settings import SettingsConfigDict
 
 from hybridtools.core.settings import ServiceSettings
 
+EmbedderRuntime = Literal["onnx-int8", "onnx", "torch"]
+
 
 class RetrievalSettings(ServiceSettings):
     model_config = SettingsConfigDict(
@@ -29,7 +31,7 @@ class RetrievalSettings(ServiceSettings):
     # How the embedder runs (docs/benchmarks.md): "onnx-int8" (ONNX Runtime,
     # int8 weights: 2x float32's throughput, the same recall@3), "onnx"
     # (float32, torch's vectors), "torch" (sentence-transformers as is).
-    embedder_runtime: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    embedder_runtime: EmbedderRuntime = "onnx-int8"
     # ONNX Runtime threads per embedding session (one for queries, one for swaps).
     embedder_threads: int = Field(default=2, ge=1, le=64)
     # Where ONNX exports of the embedder are kept (by model hash, shared by

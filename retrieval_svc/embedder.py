@@ -21,9 +21,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import structlog
+
+from retrieval_svc.config import EmbedderRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +69,10 @@ class Embedder:
     def sentence_model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
         return self._model
 
+    def twin(self) -> Embedder:
+        """An embedder for another thread: a second copy of the model."""
+        return Embedder(self.model_name, self._model.max_seq_length)
+
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         with self._lock:
@@ -79,7 +86,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-RUNTIMES = ("onnx-int8", "onnx", "torch")
+RUNTIMES: tuple[str, ...] = get_args(EmbedderRuntime)
 
 
 def open_embedder(model: str, runtime: str, threads: int, export_dir: Path) -> Embedder:
@@ -87,6 +94,7 @@ def open_embedder(model: str, runtime: str, threads: int, export_dir: Path) -> E
 
     The ONNX graphs are made on first use in `export_dir` and checked against
     the torch model; a failed export or check falls back to torch, logged.
+    A second thread's embedder comes from `twin()`, without a second check.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"embedder runtime {runtime!r} is not one of {', '.join(RUNTIMES)}")

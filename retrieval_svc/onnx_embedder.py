@@ -12,6 +12,7 @@ fails the check is not used and the service says why in its log.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import threading
@@ -117,6 +118,17 @@ def quantize_int8(graph: Path, target: Path) -> None:
     partial.replace(target)
 
 
+def _open_session(graph: Path):  # noqa: ANN202 - onnxruntime.InferenceSession
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    # Busy-waiting threads steal the other service's core on a small box.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEmbedder:
     """The same contract as `Embedder`: blocking `embed`, one caller at a time.
 
@@ -129,32 +141,62 @@ class OnnxEmbedder:
 
     def __init__(
         self,
-        sentence_model,  # noqa: ANN001 - SentenceTransformer, for tokenising and checking
-        graph: Path,
+        session,  # noqa: ANN001 - onnxruntime.InferenceSession
+        tokenizer,  # noqa: ANN001 - the sentence-transformers model's tokenizer
+        input_names: list[str],
+        max_length: int,
+        dimension: int,
         model_name: str,
         threads: int,
-        runtime: str = "onnx",
+        runtime: str,
     ) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        # Busy-waiting threads steal the other service's core on a small box.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(graph), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = session
+        self._tokenizer = tokenizer
+        self._names = input_names
+        self._max_length = max_length
+        self._threads = threads
         self._runs = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="onnx-run")
-        self._model = sentence_model
-        self._names = _input_names(sentence_model)
         self.model_name = model_name
         self.runtime = runtime
         # float32 vectors are torch's (checked), so both share one cache and index;
         # int8 vectors are close but not the same, and live apart.
         self.vector_space = model_name if runtime == "onnx" else f"{model_name}+{runtime}"
-        self.dimension = int(sentence_model.get_embedding_dimension())
+        self.dimension = dimension
         self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        sentence_model,  # noqa: ANN001 - SentenceTransformer: tokenizer, inputs, sizes
+        graph: Path,
+        model_name: str,
+        threads: int,
+        runtime: str = "onnx",
+    ) -> OnnxEmbedder:
+        return cls(
+            _open_session(graph),
+            sentence_model.tokenizer,
+            _input_names(sentence_model),
+            sentence_model.max_seq_length,
+            int(sentence_model.get_embedding_dimension()),
+            model_name,
+            threads,
+            runtime,
+        )
+
+    def twin(self) -> OnnxEmbedder:
+        """An embedder for another thread: the same session (ONNX Runtime's runs
+        are thread-safe), its own tokenizer (a tokenizer is not) and run threads."""
+        return OnnxEmbedder(
+            self._session,
+            copy.deepcopy(self._tokenizer),
+            self._names,
+            self._max_length,
+            self.dimension,
+            self.model_name,
+            self._threads,
+            self.runtime,
+        )
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         return self._session.run(None, feed)[0][0]
@@ -169,9 +211,7 @@ class OnnxEmbedder:
             # thread: a tokenizer is not safe to share between threads, the
             # runs are (ONNX Runtime's contract). check_against covers any
             # difference from sentence-transformers' tokenisation.
-            encoded = self._model.tokenizer(
-                list(texts), truncation=True, max_length=self._model.max_seq_length
-            )
+            encoded = self._tokenizer(list(texts), truncation=True, max_length=self._max_length)
             feeds = [
                 {name: np.asarray([encoded[name][row]], np.int64) for name in self._names}
                 for row in range(len(texts))
@@ -206,7 +246,7 @@ def open_onnx_embedder(
         export_onnx(torch_model.sentence_model, graph)
         log.info("embedder: exported", seconds=round(time.perf_counter() - started, 1))
     model = torch_model.model_name
-    float_model = OnnxEmbedder(torch_model.sentence_model, graph, model, threads)
+    float_model = OnnxEmbedder.load(torch_model.sentence_model, graph, model, threads)
     lowest, _ = float_model.check_against(torch_model)
     if lowest < MIN_PROBE_COSINE:
         raise ExportMismatchError(
@@ -219,7 +259,7 @@ def open_onnx_embedder(
     quantized = export_dir / f"{stem}-int8.onnx"
     if not quantized.exists():
         quantize_int8(graph, quantized)
-    int8_model = OnnxEmbedder(torch_model.sentence_model, quantized, model, threads, runtime)
+    int8_model = OnnxEmbedder.load(torch_model.sentence_model, quantized, model, threads, runtime)
     _, mean = int8_model.check_against(torch_model)
     if mean < MIN_INT8_PROBE_COSINE:
         raise ExportMismatchError(

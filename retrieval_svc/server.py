@@ -65,14 +65,14 @@ def build_service(
         # One after the other: transformers' loader switches torch's default
         # device while it builds a model, and two loads in parallel threads
         # can leave it on "meta" for whatever loads next.
-        embedder_args = (
+        query_model = await asyncio.to_thread(
+            open_embedder,
             settings.embedding_model,
             settings.embedder_runtime,
             settings.embedder_threads,
             settings.onnx_dir or default_data_root() / "models" / "onnx",
         )
-        query_model = await asyncio.to_thread(open_embedder, *embedder_args)
-        document_model = await asyncio.to_thread(open_embedder, *embedder_args)
+        document_model = await asyncio.to_thread(query_model.twin)
         # Warm the query path so the first client does not pay for it.
         await asyncio.get_running_loop().run_in_executor(
             query_executor, query_model.embed, ["warm up"]

@@ -57,6 +57,14 @@ def test_int8_is_close_to_float32_and_lives_apart(
     np.testing.assert_array_equal(embedder.embed(REQUESTS), one_by_one)
 
 
+def test_a_twin_gives_the_same_vectors_from_the_same_graph(onnx_dir: Path) -> None:
+    embedder = open_embedder(MODEL, "onnx-int8", 1, onnx_dir)
+    twin = embedder.twin()
+
+    assert isinstance(twin, OnnxEmbedder) and twin.vector_space == embedder.vector_space
+    np.testing.assert_array_equal(twin.embed(REQUESTS), embedder.embed(REQUESTS))
+
+
 def test_exports_are_reused(onnx_dir: Path) -> None:
     open_embedder(MODEL, "onnx-int8", 1, onnx_dir)
     before = {path: path.stat().st_mtime_ns for path in onnx_dir.glob("*.onnx")}

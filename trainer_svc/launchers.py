@@ -143,6 +143,15 @@ class LocalProcessHandle:
             await asyncio.sleep(0.05)
 
 
+def _proc_stat(pid: int | str) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (state, ppid, pgrp, ...); None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -151,29 +160,17 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     # A zombie is dead for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+    fields = _proc_stat(pid)
+    return fields is None or fields[0] != "Z"
 
 
 def _group_alive(group: int) -> bool:
     """Whether a process of the group still runs (zombies do not count)."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended while we looked
-        # After the command name: state, ppid, pgrp.
-        if int(fields[2]) == group and fields[0] != "Z":
-            return True
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _proc_stat(entry)  # None: it ended while we looked
+            if fields is not None and int(fields[2]) == group and fields[0] != "Z":
+                return True
     return False
 
 

@@ -59,6 +59,7 @@ from hybridtools.inference.v1 import inference_service_pb2 as ipb
 from hybridtools.ops_cli import admin_metadata
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.trainer.v1 import trainer_service_pb2 as tpb
+from retrieval_svc.config import RetrievalSettings
 
 GENERIC_ADAPTER = "tool-awareness"
 # Names of the adapters the bench trains itself.
@@ -607,6 +608,8 @@ def machine_info() -> dict[str, Any]:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = ""
+    # What the retrieval service started from this environment reads (its defaults when unset).
+    retrieval = RetrievalSettings()
     return {
         "platform": platform.platform(),
         "processor": platform.machine(),
@@ -614,10 +617,9 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average_at_start": _load_average(),
         "inference_torch_threads": int(os.environ.get("INFERENCE_TORCH_THREADS", "1")),
-        "retrieval_torch_threads": int(os.environ.get("RETRIEVAL_TORCH_THREADS", "1")),
-        # The service's defaults when unset (retrieval_svc/config.py).
-        "retrieval_embedder_runtime": os.environ.get("RETRIEVAL_EMBEDDER_RUNTIME", "onnx-int8"),
-        "retrieval_embedder_threads": int(os.environ.get("RETRIEVAL_EMBEDDER_THREADS", "2")),
+        "retrieval_torch_threads": retrieval.torch_threads,
+        "retrieval_embedder_runtime": retrieval.embedder_runtime,
+        "retrieval_embedder_threads": retrieval.embedder_threads,
         "git_commit": commit,
     }
 
