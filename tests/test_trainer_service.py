@@ -125,6 +125,20 @@ async def trainer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
     await running.close()
 
 
+@pytest.fixture(autouse=True)
+async def no_job_left_behind(trainer: TrainerUnderTest) -> AsyncIterator[None]:
+    """A test that fails midway leaves its jobs queued or running; the next test's job would
+    wait behind them and fail too. Cancel them, so one failure stays one failure."""
+    yield
+    try:
+        listed = await trainer.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(page_size=100))
+        for job in listed.jobs:
+            if job.state in (pb.JOB_STATE_QUEUED, pb.JOB_STATE_RUNNING):
+                await trainer.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(name=job.name))
+    except grpc.aio.AioRpcError:
+        pass  # a test that failed with its server stopped: its own failure says so
+
+
 def short_spec(adapter: str, max_steps: int, **fields: object) -> pb.TrainingJobSpec:
     return pb.TrainingJobSpec(
         adapter_name=adapter,

@@ -3,6 +3,7 @@ the step plan, evaluation scoring, the publish decision, the Kubernetes Job."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import random
@@ -23,8 +24,8 @@ from trainer_svc.attention import register_packed_attention
 from trainer_svc.composer import SourceSpec, read_chat_jsonl, sample_counts, take, validate_sources
 from trainer_svc.evaluation import evaluate, score_reply
 from trainer_svc.job_files import JobPaths, WorkerConfig, read_events
-from trainer_svc.jobs import JobRecord, JobState, parse_job_name
-from trainer_svc.launchers import accelerate_command, job_exit, render_job
+from trainer_svc.jobs import JobManager, JobRecord, JobState, parse_job_name
+from trainer_svc.launchers import LocalLauncher, accelerate_command, job_exit, render_job
 from trainer_svc.packing import IGNORE, TokenizedSample, pack, plan_steps, tokenize_sample
 from trainer_svc.pipeline import TokenizerCache, TrainingPipeline
 from trainer_svc.publishing import AdapterPublisher
@@ -340,6 +341,36 @@ def test_job_record_survives_a_round_trip(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidArgumentError):
         parse_job_name("../../etc")
+
+
+async def test_a_watch_sends_the_final_state_even_if_it_lands_mid_send(tmp_path: Path) -> None:
+    """`_end` sets the state, then saves and notifies: a watch that looked at the live record
+    between the two ended without ever sending SUCCEEDED (a CI failure)."""
+    store = AdapterStore(tmp_path / "adapters")
+    pipeline = TrainingPipeline(
+        store=store,
+        publisher=AdapterPublisher(store, None),
+        retrieval=None,
+        tokenizers=TokenizerCache(tmp_path),
+        dataset_dir=tmp_path,
+    )
+    jobs = JobManager(tmp_path / "jobs", LocalLauncher(), pipeline)  # not started: nothing runs
+    spec = TrainingSpec(
+        "x", sources=[SourceSpec(name="s", path="builtin:guardrails", sample_count=3)]
+    )
+    record = await jobs.create(spec)
+    stream = jobs.watch(record.name)
+    assert (await anext(stream)).state == JobState.QUEUED
+    record.state = JobState.RUNNING
+    await jobs._update(record)
+    sent = await anext(stream)
+    record.state = JobState.SUCCEEDED  # what `_end` does before its save and notify
+    assert sent.state == JobState.RUNNING
+    following = asyncio.create_task(anext(stream))
+    await jobs._update(record)
+    assert (await asyncio.wait_for(following, 5)).state == JobState.SUCCEEDED
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
 
 
 def test_progress_reader_skips_a_torn_last_line(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 import re
 import secrets
 import time
@@ -332,8 +333,11 @@ class JobManager:
             async with self._changed:
                 await self._changed.wait_for(changed)
                 seen = self._revisions[record.id]
-            yield record
-            if record.state.final:
+                # A copy: the live record may turn final (`_end`) while this one is on its
+                # way, and a watch that checked the live one ended without sending the end.
+                snapshot = copy.deepcopy(record)
+            yield snapshot
+            if snapshot.state.final:
                 return
 
     # -- running ---------------------------------------------------------------
