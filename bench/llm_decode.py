@@ -3,7 +3,8 @@
 Run: `.venv/bin/python bench/llm_decode.py` (add `--quick` for one repeat).
 Prints tables and writes bench/results/llm_decode.json.
 
-Measures, per torch thread count and weight precision:
+Measures, per thread count, runtime (ONNX Runtime graph or torch) and, on
+torch, weight precision:
 - prefill tok/s over a ~400-token tool prompt (cold cache);
 - decode tok/s of free generation (one token per forward pass);
 - a typical tool request (the same kind of prompt with a different request
@@ -36,7 +37,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402
 
 from hybridtools.llm.decode_weights import DecodeWeights  # noqa: E402
-from hybridtools.llm.engine import EngineOptions, LocalEngine  # noqa: E402
+from hybridtools.llm.engine import EngineOptions, LlmRuntime, LocalEngine  # noqa: E402
 from hybridtools.llm.packaged import ensure_model_dir  # noqa: E402
 from hybridtools.llm.threads import available_cpus  # noqa: E402
 
@@ -127,6 +128,7 @@ def tool_prompt(engine: LocalEngine, request: str) -> list[int]:
 
 @dataclass
 class RunFigures:
+    runtime: str
     threads: int
     dtype: str
     decode_weights: str
@@ -142,11 +144,18 @@ class RunFigures:
 
 
 def measure_engine(
-    model_dir: Path, threads: int, dtype: torch.dtype, decode_weights: DecodeWeights, repeats: int
+    model_dir: Path,
+    threads: int,
+    runtime: LlmRuntime,
+    dtype: torch.dtype,
+    decode_weights: DecodeWeights,
+    repeats: int,
 ) -> RunFigures:
     engine = LocalEngine(
-        model_dir, EngineOptions(threads=threads, dtype=dtype, decode_weights=decode_weights)
+        model_dir,
+        EngineOptions(threads=threads, runtime=runtime, dtype=dtype, decode_weights=decode_weights),
     )
+    assert engine.runtime == runtime, f"asked for {runtime}, the engine runs {engine.runtime}"
     schema = tool_schema()
     engine.precompile(schema)
     # Warm-up: first calls pay one-off allocations.
@@ -176,6 +185,7 @@ def measure_engine(
         forced.append(result.forced_tokens)
         calls.append(result.text)
     figures = RunFigures(
+        runtime=runtime,
         threads=threads,
         dtype=str(dtype).removeprefix("torch."),
         decode_weights=decode_weights,
@@ -200,7 +210,7 @@ def measure_features(model_dir: Path, threads: int, repeats: int) -> dict[str, d
         "all on": EngineOptions(threads=threads),
         "prefix cache off": EngineOptions(threads=threads, prefix_cache=False),
         "jump-forward off": EngineOptions(threads=threads, jump_forward=False),
-        "decode weights float32": EngineOptions(threads=threads, decode_weights="float32"),
+        "torch runtime": EngineOptions(threads=threads, runtime="torch"),
     }
     schema = tool_schema()
     requests = REQUESTS[: max(repeats, 3)]
@@ -243,7 +253,7 @@ def measure_features(model_dir: Path, threads: int, repeats: int) -> dict[str, d
 
 
 def measure_grammar(model_dir: Path) -> dict[str, float]:
-    engine = LocalEngine(model_dir, EngineOptions(threads=1))
+    engine = LocalEngine(model_dir, EngineOptions(threads=1, runtime="torch"))  # no forward here
     figures: dict[str, float] = {}
     for max_length in (32, 64, 200):
         schema = {
@@ -281,11 +291,11 @@ def measure_grammar(model_dir: Path) -> dict[str, float]:
 
 
 def agreement(runs: list[RunFigures]) -> dict[str, float]:
-    """Share of tool calls identical to float32 decode weights' (same threads, fp32)."""
+    """Share of tool calls identical to torch float32's (same threads)."""
     reference = {
         run.threads: run.tool_calls
         for run in runs
-        if run.dtype == "float32" and run.decode_weights == "float32"
+        if run.runtime == "torch" and run.dtype == "float32" and run.decode_weights == "float32"
     }
     shares: dict[str, float] = {}
     for run in runs:
@@ -293,20 +303,22 @@ def agreement(runs: list[RunFigures]) -> dict[str, float]:
             continue
         expected = reference[run.threads]
         same = sum(a == b for a, b in zip(run.tool_calls, expected, strict=False))
-        shares[f"{run.dtype}/{run.decode_weights}@{run.threads}t"] = same / len(expected)
+        label = "onnx" if run.runtime == "onnx" else f"{run.dtype}/{run.decode_weights}"
+        shares[f"{label}@{run.threads}t"] = same / len(expected)
     return shares
 
 
 def print_table(runs: list[RunFigures]) -> None:
     header = (
-        f"{'threads':>7} {'dtype':>9} {'decode w.':>9} {'prefill tok/s':>13} "
+        f"{'runtime':>7} {'threads':>7} {'dtype':>9} {'decode w.':>9} {'prefill tok/s':>13} "
         f"{'decode tok/s':>12} {'tool p50 ms':>11} {'tokens':>6} {'forced':>6}"
     )
     print(header)
     print("-" * len(header))
     for run in runs:
+        weights = "int4/q8" if run.runtime == "onnx" else run.decode_weights
         print(
-            f"{run.threads:>7} {run.dtype:>9} {run.decode_weights:>9} "
+            f"{run.runtime:>7} {run.threads:>7} {run.dtype:>9} {weights:>9} "
             f"{run.prefill_tokens_per_second:>13.0f} {run.decode_tokens_per_second:>12.1f} "
             f"{run.tool_request_p50_ms:>11.0f} {run.tool_completion_tokens_mean:>6.1f} "
             f"{run.tool_forced_tokens_mean:>6.1f}"
@@ -325,19 +337,24 @@ def main(argv: list[str] | None = None) -> int:
 
     model_dir = ensure_model_dir()
     load_started = os.getloadavg()[0]
-    configurations: list[tuple[torch.dtype, DecodeWeights]] = [
-        (torch.float32, "float32"),
-        (torch.float32, "bfloat16"),
-        (torch.float32, "int4"),
-        (torch.bfloat16, "float32"),
+    configurations: list[tuple[LlmRuntime, torch.dtype, DecodeWeights]] = [
+        ("onnx", torch.float32, "int4"),
+        ("torch", torch.float32, "float32"),
+        ("torch", torch.float32, "bfloat16"),
+        ("torch", torch.float32, "int4"),
+        ("torch", torch.bfloat16, "float32"),
     ]
     if args.quick:
-        configurations = [(torch.float32, "float32"), (torch.float32, "int4")]
+        configurations = [
+            ("onnx", torch.float32, "int4"),
+            ("torch", torch.float32, "float32"),
+            ("torch", torch.float32, "int4"),
+        ]
     runs: list[RunFigures] = []
     for threads in thread_counts:
-        for dtype, decode_weights in configurations:
-            print(f"measuring threads={threads} dtype={dtype} decode_weights={decode_weights}...")
-            runs.append(measure_engine(model_dir, threads, dtype, decode_weights, repeats))
+        for runtime, dtype, decode_weights in configurations:
+            print(f"measuring threads={threads} runtime={runtime} dtype={dtype} ({decode_weights})")
+            runs.append(measure_engine(model_dir, threads, runtime, dtype, decode_weights, repeats))
     print()
     print_table(runs)
 
@@ -355,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, value in grammar.items():
         print(f"  {label:<44} {value:9.2f}")
     shares = agreement(runs)
-    print("\nTool calls identical to float32 decode weights':", shares)
+    print("\nTool calls identical to torch float32's:", shares)
 
     report = {
         "machine": {

@@ -53,6 +53,7 @@ def make_backend(settings: InferenceSettings) -> LLMBackend:
         settings.resolved_model_dir(),
         settings.torch_threads,
         settings.context_window,
+        runtime=settings.llm_runtime,
         grammar_cache_dir=settings.state_dir("inference") / "grammars",
     )
 

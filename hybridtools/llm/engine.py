@@ -6,8 +6,11 @@ thirds of a ~120 ms step here), and generate's `DynamicCache` re-copies the
 whole cache every token (another ~15%). This engine runs its own loop under
 `torch.inference_mode` and adds, each measured in `bench/llm_decode.py`:
 
-- compact decode weights (`decode_weights.py`): the GGUF's 4-bit grid for
-  single-token steps, float32 for prefill;
+- the forward pass on ONNX Runtime (`onnx_decoder.py`, the default): the
+  GGUF's 4-bit grid in one graph, LoRA of q/k/v/o as its inputs; adapters
+  it cannot take, and models it does not know, run on torch;
+- on torch, compact decode weights (`decode_weights.py`): the GGUF's 4-bit
+  grid for single-token steps, float32 for prefill;
 - a growable KV cache, and reuse of the longest common prompt prefix between
   requests, per adapter (`kv_cache.py`);
 - JSON-schema constraints (`grammar.py`) with jump-forward: when the grammar
@@ -29,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -42,7 +45,15 @@ from hybridtools.llm.decode_weights import (
     install_decode_weights,
 )
 from hybridtools.llm.grammar import GrammarCache, JsonConstraint
-from hybridtools.llm.kv_cache import CheckedOut, PrefixCache, SequenceCache
+from hybridtools.llm.kv_cache import CheckedOut, PrefixCache, PromptCache, SequenceCache
+from hybridtools.llm.onnx_decoder import (
+    MIN_LOGIT_COSINE,
+    ArrayCache,
+    LoraArrays,
+    OnnxDecoder,
+    OnnxDecoderUnsupported,
+    lora_arrays,
+)
 from hybridtools.llm.packaged import (
     DEFAULT_BASE_MODEL,
     ensure_model_dir,
@@ -63,6 +74,10 @@ logger = logging.getLogger(__name__)
 _WRAP_UP_TOKENS = 12
 
 FinishReason = Literal["stop", "length", "grammar"]
+# "onnx": the forward pass on ONNX Runtime where it can run (onnx_decoder.py);
+# "torch": transformers + peft for everything.
+LlmRuntime = Literal["onnx", "torch"]
+LLM_RUNTIMES: tuple[LlmRuntime, ...] = get_args(LlmRuntime)
 
 
 class GenerationInputError(ValueError):
@@ -80,6 +95,8 @@ class EngineOptions:
     threads: int = 1
     # Precision of the model's own weights: prefill, and decode under "float32".
     dtype: torch.dtype = torch.float32
+    runtime: LlmRuntime = "onnx"
+    # The torch path's decode weights (adapters the ONNX graph cannot take).
     decode_weights: DecodeWeights = "int4"
     prefix_cache: bool = True
     prefix_cache_entries: int = 4
@@ -112,6 +129,8 @@ class GenerationResult:
     # Compiling or fetching the grammar; not part of prefill or decode.
     grammar_ms: float = 0.0
     adapter: str | None = None
+    # Which runtime ran the forward passes: "onnx" or "torch".
+    runtime: str = "torch"
 
 
 class LocalEngine:
@@ -130,13 +149,22 @@ class LocalEngine:
         started = time.perf_counter()
         set_torch_threads(self.options.threads)
         self.tokenizer = tokenizer or load_tokenizer(model_dir)
+        if self.options.runtime not in LLM_RUNTIMES:
+            raise ValueError(f"runtime must be one of {LLM_RUNTIMES}, got {self.options.runtime!r}")
         base = model or load_model(model_dir, dtype=self.options.dtype)
         base.eval()
+        # Built from the plain base weights, before any LoRA layer is injected.
+        self._onnx = self._open_onnx(base) if self.options.runtime == "onnx" else None
+        # Per loaded adapter (None: the base), its graph inputs, or None where
+        # the graph cannot take it and torch runs it.
+        self._onnx_lora: dict[str | None, LoraArrays | None] = {}
+        if self._onnx is not None:
+            self._onnx_lora[None] = lora_arrays(base, None, self._onnx.layers)
         self._switch: DecodeSwitch = install_decode_weights(base, self.options.decode_weights)
         self._adapters = AdapterSet(base)
         self.stop_token_ids = _stop_token_ids(base, self.tokenizer)
         self.vocab_size = int(base.config.get_text_config(decoder=True).vocab_size)
-        self._prefix_cache = PrefixCache(base.config, self.options.prefix_cache_entries)
+        self._prefix_cache = PrefixCache(self.options.prefix_cache_entries)
         self._grammars = GrammarCache(
             self.tokenizer,
             vocab_size=self.vocab_size,
@@ -147,12 +175,42 @@ class LocalEngine:
         )
         self._lock = threading.Lock()
         logger.info(
-            "engine ready in %.1f s: %s, decode weights %s, %d thread(s)",
+            "engine ready in %.1f s: %s, runtime %s, torch decode weights %s, %d thread(s)",
             time.perf_counter() - started,
             model_dir,
+            "onnx" if self._onnx is not None else "torch",
             compact_format_counts(base) or {"float32": "all"},
             self.options.threads,
         )
+
+    def _open_onnx(self, base: PreTrainedModel) -> OnnxDecoder | None:
+        """The ONNX Runtime graph of `base`, or None (logged) where it cannot be used."""
+        try:
+            decoder = OnnxDecoder(base, self.options.threads)
+            with torch.inference_mode():
+                cosine = decoder.check_against(base, lora_arrays(base, None, decoder.layers))
+        except OnnxDecoderUnsupported as exc:
+            logger.warning("onnx runtime not used, torch runs the model: %s", exc)
+            return None
+        if cosine < MIN_LOGIT_COSINE:
+            logger.warning(
+                "onnx runtime not used: its logits are at cosine %.5f to torch's (needs %s)",
+                cosine,
+                MIN_LOGIT_COSINE,
+            )
+            return None
+        logger.info(
+            "onnx decoder ready: graph %.1f s, session %.1f s, logit cosine to torch %.5f",
+            decoder.build_seconds,
+            decoder.session_seconds,
+            cosine,
+        )
+        return decoder
+
+    @property
+    def runtime(self) -> str:
+        """The runtime of the base model's forward passes ("onnx" or "torch")."""
+        return "onnx" if self._onnx is not None else "torch"
 
     @classmethod
     def from_base(
@@ -189,11 +247,28 @@ class LocalEngine:
             self._adapters.load(name, path)
             # A reloaded name may hold new weights: its cached keys are stale.
             self._prefix_cache.discard(name)
+            if self._onnx is not None:
+                self._onnx_lora[name] = self._adapter_arrays(name)
+
+    def _adapter_arrays(self, name: str) -> LoraArrays | None:
+        assert self._onnx is not None
+        try:
+            return lora_arrays(self._adapters.model, name, self._onnx.layers)
+        except OnnxDecoderUnsupported as exc:
+            logger.warning("adapter %s runs on torch, not onnx: %s", name, exc)
+            return None
+
+    def adapter_runtime(self, name: str | None) -> str:
+        """The runtime that runs requests with adapter `name` (None: the base)."""
+        if self._onnx is None:
+            return "torch"
+        return "onnx" if self._onnx_lora.get(name) is not None else "torch"
 
     def unload_adapter(self, name: str) -> None:
         with self._lock:
             self._adapters.unload(name)
             self._prefix_cache.discard(name)
+            self._onnx_lora.pop(name, None)
 
     # Grammars
 
@@ -293,10 +368,35 @@ class LocalEngine:
         on_text: Callable[[str], None] | None,
     ) -> GenerationResult:
         model = self._adapters.model
-        if self.options.prefix_cache:
-            checked_out = self._prefix_cache.checkout(adapter, prompt)
+        lora = self._onnx_lora.get(adapter) if self._onnx is not None else None
+        forward: Callable[..., torch.Tensor]
+        new_cache: Callable[[], PromptCache]
+        if lora is not None:
+            assert self._onnx is not None
+            onnx_decoder = self._onnx
+
+            def forward(
+                token_ids: list[int], cache: PromptCache, *, decode: bool, keep: int = 1
+            ) -> torch.Tensor:
+                assert isinstance(cache, ArrayCache)
+                return torch.from_numpy(onnx_decoder.forward(token_ids, cache, keep, lora))
+
+            new_cache = onnx_decoder.new_cache
         else:
-            checked_out = CheckedOut(SequenceCache.for_config(model.config), 0)
+
+            def forward(
+                token_ids: list[int], cache: PromptCache, *, decode: bool, keep: int = 1
+            ) -> torch.Tensor:
+                assert isinstance(cache, SequenceCache)
+                return self._forward(model, token_ids, cache, decode=decode, keep=keep)
+
+            def new_cache() -> PromptCache:
+                return SequenceCache.for_config(model.config)
+
+        if self.options.prefix_cache:
+            checked_out = self._prefix_cache.checkout(adapter, prompt, new_cache)
+        else:
+            checked_out = CheckedOut(new_cache(), 0)
         cache, reused = checked_out.cache, checked_out.reused
 
         started = time.perf_counter()
@@ -310,12 +410,11 @@ class LocalEngine:
         prompt_logits = checked_out.last_logits
         if prompt_logits is None:
             # Logits for the prompt's last token too: the prefix cache keeps them.
-            rows = self._forward(
-                model, prompt[reused:] + generated, cache, decode=False, keep=len(generated) + 1
-            )
+            new_tokens = prompt[reused:] + generated
+            rows = forward(new_tokens, cache, decode=False, keep=len(generated) + 1)
             prompt_logits, logits = rows[0].clone(), rows[-1].clone()
         elif generated:
-            logits = self._forward(model, generated, cache, decode=False)[-1]
+            logits = forward(generated, cache, decode=False)[-1]
         else:
             logits = prompt_logits.clone()
         prefill_done = time.perf_counter()
@@ -354,7 +453,7 @@ class LocalEngine:
                 constraint is not None and constraint.is_finished()
             ):
                 continue  # ends at the top of the loop without another forward pass
-            logits = self._forward(model, step, cache, decode=True)[-1]
+            logits = forward(step, cache, decode=True)[-1]
         text = assembler.finish()
         finished = time.perf_counter()
 
@@ -374,6 +473,7 @@ class LocalEngine:
             forced_tokens=forced_tokens,
             cached_prompt_tokens=reused,
             adapter=adapter,
+            runtime="onnx" if lora is not None else "torch",
         )
 
     def _forced_tokens(self, constraint: JsonConstraint, budget: int) -> list[int]:

@@ -14,7 +14,9 @@ because a LoRA on q/k/v changes the keys and values of every token.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from transformers import PretrainedConfig
@@ -121,12 +123,20 @@ def common_prefix_length(left: list[int], right: list[int]) -> int:
     return limit
 
 
+class PromptCache(Protocol):
+    """What the prefix cache needs of a sequence's cache: torch's or the ONNX graph's."""
+
+    def get_seq_length(self) -> int: ...
+
+    def truncate(self, length: int) -> None: ...
+
+
 @dataclass
 class CachedPrompt:
     """A cache whose first `len(tokens)` positions hold exactly `tokens`."""
 
     tokens: list[int]
-    cache: SequenceCache
+    cache: PromptCache
     # The logits after the last prompt token, so that an identical prompt
     # needs no forward pass at all and continues from the very same numbers.
     last_logits: torch.Tensor
@@ -134,7 +144,7 @@ class CachedPrompt:
 
 @dataclass
 class CheckedOut:
-    cache: SequenceCache
+    cache: PromptCache
     # Leading prompt tokens already in `cache`.
     reused: int
     # Set when the whole prompt was reused: the logits to continue from.
@@ -153,20 +163,23 @@ class PrefixCache:
     prompt; greedy outputs agree in practice, sampled ones may drift.
     """
 
-    def __init__(self, config: PretrainedConfig, max_entries: int = 4) -> None:
-        self._config = config
+    def __init__(self, max_entries: int = 4) -> None:
         self._max_entries = max_entries
         self._entries: OrderedDict[str | None, CachedPrompt] = OrderedDict()
 
-    def checkout(self, adapter: str | None, prompt_ids: list[int]) -> CheckedOut:
+    def checkout(
+        self, adapter: str | None, prompt_ids: list[int], new_cache: Callable[[], PromptCache]
+    ) -> CheckedOut:
         """A cache for `prompt_ids`, holding as much of it as was kept.
 
         The entry is taken out while in use, so a failed request cannot leave
-        a half-written cache behind.
+        a half-written cache behind. `new_cache` makes one when none is kept;
+        an adapter always runs on the same runtime, so its entry has the type
+        `new_cache` makes.
         """
         entry = self._entries.pop(adapter, None)
         if entry is None:
-            return CheckedOut(SequenceCache.for_config(self._config), 0)
+            return CheckedOut(new_cache(), 0)
         if entry.tokens == prompt_ids:
             return CheckedOut(entry.cache, len(prompt_ids), entry.last_logits)
         # At least the last prompt token is left to compute: its logits pick
@@ -179,7 +192,7 @@ class PrefixCache:
         self,
         adapter: str | None,
         prompt_ids: list[int],
-        cache: SequenceCache,
+        cache: PromptCache,
         last_logits: torch.Tensor,
     ) -> None:
         """Keeps `cache` (truncated to the prompt) for the next request on `adapter`.

@@ -1,5 +1,8 @@
 """The embedded default: the packaged model on the CPU through transformers + peft.
 
+transformers loads the model and peft its LoRA adapters; the forward passes
+run on ONNX Runtime where its graph can take them (docs/adr/0006), else torch.
+
 Generation runs on one worker thread (the engine holds one KV cache and one
 set of adapter states); requests queue for it in arrival order.
 """
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from hybridtools.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from hybridtools.llm.adapters import AdapterLoadError, AdapterNotFoundError
-from hybridtools.llm.engine import EngineOptions, GenerationInputError, LocalEngine
+from hybridtools.llm.engine import EngineOptions, GenerationInputError, LlmRuntime, LocalEngine
 from hybridtools.llm.grammar import InvalidSchemaError
 from inference_svc.backends.base import BackendOutput, GenerationParams, TextCallback
 from inference_svc.backends.tokenizer import HfChatTokenizer
@@ -29,9 +32,11 @@ class LocalBackend:
         model_dir: Path,
         threads: int,
         context_window: int,
+        runtime: LlmRuntime = "onnx",
         grammar_cache_dir: Path | None = None,
     ) -> None:
         self.base_model = base_model
+        self._runtime = runtime
         self._grammar_cache_dir = grammar_cache_dir
         self.context_window = context_window
         self._model_dir = model_dir
@@ -44,6 +49,7 @@ class LocalBackend:
         loop = asyncio.get_running_loop()
         options = EngineOptions(
             threads=self._threads,
+            runtime=self._runtime,
             max_context_tokens=max(self.context_window, 2048),
             # Compiled grammars survive restarts: compiling one tool's schema
             # takes seconds, loading it ~0.1 s.
