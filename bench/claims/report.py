@@ -275,6 +275,14 @@ def _embedder_setting(machine: dict[str, Any]) -> str:
     return f"on {runtime} with {machine['retrieval_embedder_threads']} run(s) at a time"
 
 
+def _llm_setting(machine: dict[str, Any]) -> str:
+    threads = machine["inference_torch_threads"]
+    runtime = machine.get("inference_llm_runtime")
+    if runtime is None:  # results from before the ONNX Runtime graph (torch only)
+        return f"with {threads} torch thread(s)"
+    return f"on {runtime} (ADR 0006) with {threads} thread(s)"
+
+
 def setup_section(loaded: Loaded) -> list[str]:
     results = loaded.results
     meta = results["meta"]
@@ -288,7 +296,7 @@ def setup_section(loaded: Loaded) -> list[str]:
         f"load average {number(machine.get('load_average_at_start'), 1)} at the start and "
         f"{number(machine.get('load_average_at_end'), 1)} at the end (other work on the box "
         "slows every figure); inference "
-        f"with {machine['inference_torch_threads']} torch thread(s), embeddings "
+        f"{_llm_setting(machine)}, embeddings "
         f"{_embedder_setting(machine)}; commit `{machine.get('git_commit') or '?'}`."
     )
     lines.append(

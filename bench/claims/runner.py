@@ -59,6 +59,7 @@ from hybridtools.inference.v1 import inference_service_pb2 as ipb
 from hybridtools.ops_cli import admin_metadata
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.trainer.v1 import trainer_service_pb2 as tpb
+from inference_svc.config import InferenceSettings
 from retrieval_svc.config import RetrievalSettings
 
 GENERIC_ADAPTER = "tool-awareness"
@@ -610,13 +611,15 @@ def machine_info() -> dict[str, Any]:
         commit = ""
     # What the retrieval service started from this environment reads (its defaults when unset).
     retrieval = RetrievalSettings()
+    inference = InferenceSettings()
     return {
         "platform": platform.platform(),
         "processor": platform.machine(),
         "cpus": cpus,
         "python": platform.python_version(),
         "load_average_at_start": _load_average(),
-        "inference_torch_threads": int(os.environ.get("INFERENCE_TORCH_THREADS", "1")),
+        "inference_torch_threads": inference.torch_threads,
+        "inference_llm_runtime": inference.llm_runtime,
         "retrieval_torch_threads": retrieval.torch_threads,
         "retrieval_embedder_runtime": retrieval.embedder_runtime,
         "retrieval_embedder_threads": retrieval.embedder_threads,
