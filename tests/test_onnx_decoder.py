@@ -144,5 +144,12 @@ def test_the_engine_runs_what_the_graph_cannot_take_on_torch(tmp_path, packaged)
     )
     assert on_torch_only.runtime == "torch"
     assert on_torch_only.generate(prompt, max_new_tokens=2).runtime == "torch"
+    # Prompts run on torch in float32 on both runtimes: the first token, picked from
+    # the prompt pass's logits, is the same whichever runtime decodes the rest.
+    for request in ("Read Header.tsx", "run cargo test in the background", "hi"):
+        ids = engine.encode_chat([{"role": "user", "content": request}])
+        first = engine.generate(ids, max_new_tokens=1)
+        assert first.runtime == "onnx"
+        assert first.token_ids == on_torch_only.generate(ids, max_new_tokens=1).token_ids
     with pytest.raises(ValueError, match="runtime must be one of"):
         LocalEngine(engine.model_dir, EngineOptions(runtime="tpu"), model=packaged)  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from hybridtools.llm.adapters import AdapterSet
 from hybridtools.llm.decode_weights import (
+    MAX_COMPACT_ROWS,
     DecodeSwitch,
     DecodeWeights,
     compact_format_counts,
@@ -379,7 +380,17 @@ class LocalEngine:
                 token_ids: list[int], cache: PromptCache, *, decode: bool, keep: int = 1
             ) -> torch.Tensor:
                 assert isinstance(cache, ArrayCache)
-                return torch.from_numpy(onnx_decoder.forward(token_ids, cache, keep, lora))
+                if decode and len(token_ids) <= MAX_COMPACT_ROWS:
+                    return torch.from_numpy(onnx_decoder.forward(token_ids, cache, keep, lora))
+                # Prompts run on torch in float32, as on the torch runtime: the graph
+                # quantises activations to int8, so a prompt's keys there would shift
+                # with how it was split (the prefix cache splits it), and near-ties in
+                # the reply with them (a test saw "head.tsx" for "Header.tsx"). Its
+                # prefill was no faster than torch's anyway (docs/benchmarks.md).
+                sequence = cache.to_sequence_cache()
+                logits = self._forward(model, token_ids, sequence, decode=False, keep=keep)
+                cache.take_from(sequence)
+                return logits
 
             new_cache = onnx_decoder.new_cache
         else:

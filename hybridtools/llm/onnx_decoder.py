@@ -39,6 +39,8 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
+from hybridtools.llm.kv_cache import SequenceCache
+
 # LoRA slots: which projections the graph can add an adapter's product to.
 # The trainer's default targets (trainer_svc.job_files.DEFAULT_TARGET_MODULES).
 LORA_GROUPS = {"q_proj": "qkv", "k_proj": "qkv", "v_proj": "qkv", "o_proj": "o"}
@@ -364,6 +366,19 @@ class ArrayCache:
         length = max(length, 0)
         self.keys = [np.ascontiguousarray(k[:, :, :length]) for k in self.keys]
         self.values = [np.ascontiguousarray(v[:, :, :length]) for v in self.values]
+
+    def to_sequence_cache(self) -> SequenceCache:
+        """A copy as torch's cache, for a pass of the torch model (prompts)."""
+        sequence = SequenceCache(len(self.keys))
+        if self.length:
+            for layer, keys, values in zip(sequence.layers, self.keys, self.values, strict=True):
+                layer.update(torch.from_numpy(keys), torch.from_numpy(values))
+        return sequence
+
+    def take_from(self, sequence: SequenceCache) -> None:
+        """Replaces this cache's contents with `sequence`'s (after a torch pass)."""
+        self.keys = [np.ascontiguousarray(layer.keys.numpy()) for layer in sequence.layers]
+        self.values = [np.ascontiguousarray(layer.values.numpy()) for layer in sequence.layers]
 
 
 @dataclass(frozen=True)
