@@ -36,8 +36,8 @@ class InferenceSettings(ServiceSettings):
     # Served to requests that name none, unless the store says another is serving.
     default_adapter: str = "tool-awareness"
     torch_threads: int = Field(default=1, ge=1, le=64)
-    # Local backend: "onnx" runs the forward pass on ONNX Runtime (docs/adr/0006),
-    # with torch for what its graph cannot take; "torch" runs everything on torch.
+    # Local backend: "onnx" runs decode steps on ONNX Runtime (docs/adr/0006),
+    # prompts and what its graph cannot take on torch; "torch" runs all on torch.
     # (hybridtools.llm.engine.LlmRuntime; not imported here: it loads torch.)
     llm_runtime: Literal["onnx", "torch"] = "onnx"
     # Context window the prompt builder plans for (the seed's 2048).

@@ -6,9 +6,10 @@ thirds of a ~120 ms step here), and generate's `DynamicCache` re-copies the
 whole cache every token (another ~15%). This engine runs its own loop under
 `torch.inference_mode` and adds, each measured in `bench/llm_decode.py`:
 
-- the forward pass on ONNX Runtime (`onnx_decoder.py`, the default): the
-  GGUF's 4-bit grid in one graph, LoRA of q/k/v/o as its inputs; adapters
-  it cannot take, and models it does not know, run on torch;
+- decode steps on ONNX Runtime (`onnx_decoder.py`, the default): the
+  GGUF's 4-bit grid in one graph, LoRA of q/k/v/o as its inputs; prompts
+  run on torch in float32; adapters the graph cannot take, and models it
+  does not know, run wholly on torch;
 - on torch, compact decode weights (`decode_weights.py`): the GGUF's 4-bit
   grid for single-token steps, float32 for prefill;
 - a growable KV cache, and reuse of the longest common prompt prefix between
@@ -75,7 +76,7 @@ logger = logging.getLogger(__name__)
 _WRAP_UP_TOKENS = 12
 
 FinishReason = Literal["stop", "length", "grammar"]
-# "onnx": the forward pass on ONNX Runtime where it can run (onnx_decoder.py);
+# "onnx": decode steps on ONNX Runtime where its graph can run (onnx_decoder.py);
 # "torch": transformers + peft for everything.
 LlmRuntime = Literal["onnx", "torch"]
 LLM_RUNTIMES: tuple[LlmRuntime, ...] = get_args(LlmRuntime)

@@ -1,10 +1,13 @@
-"""The base model's forward pass as one ONNX Runtime graph, for fast CPU decoding.
+"""The base model's decode steps as one ONNX Runtime graph, for fast CPU decoding.
 
 Why (ADR 0006): a decode step of SmolLM2-135M in torch is ~1,400 small
 operator calls, and at one token per step Python dispatch and per-op
 overhead dominated (15 tok/s at best with int4 weights, 1-2 threads). This
 module builds the same network as an ONNX graph by hand from the loaded
-weights and runs it in ONNX Runtime: ~37 tok/s on one thread here.
+weights and runs it in ONNX Runtime: ~35 tok/s on one thread here. The
+engine runs prompts on torch in float32 and copies their keys and values
+into `ArrayCache` (engine.py says why); the graph takes any number of new
+tokens after a past, but is used for decode steps.
 
 The graph, per decoder layer:
 - q, k and v as one `MatMulNBits` (4-bit blocks of 32), gate and up as one,

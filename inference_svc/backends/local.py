@@ -1,7 +1,7 @@
 """The embedded default: the packaged model on the CPU through transformers + peft.
 
-transformers loads the model and peft its LoRA adapters; the forward passes
-run on ONNX Runtime where its graph can take them (docs/adr/0006), else torch.
+transformers loads the model and peft its LoRA adapters; prompts run on
+torch, decode steps on ONNX Runtime where its graph can take them (docs/adr/0006).
 
 Generation runs on one worker thread (the engine holds one KV cache and one
 set of adapter states); requests queue for it in arrival order.
