@@ -296,6 +296,17 @@ def finished_job(
     return record, paths, result
 
 
+def local_pipeline(store: AdapterStore, tmp_path: Path) -> TrainingPipeline:
+    """A pipeline with no retrieval or inference service behind it."""
+    return TrainingPipeline(
+        store=store,
+        publisher=AdapterPublisher(store, None),
+        retrieval=None,
+        tokenizers=TokenizerCache(tmp_path),
+        dataset_dir=tmp_path,
+    )
+
+
 @pytest.mark.parametrize(
     ("accuracy", "baseline", "published"), [(0.7, 0.8, False), (0.8, 0.8, True), (0.5, None, True)]
 )
@@ -303,13 +314,7 @@ async def test_publishes_only_if_not_worse(
     tmp_path: Path, accuracy: float, baseline: float | None, published: bool
 ) -> None:
     store = AdapterStore(tmp_path / "adapters")
-    pipeline = TrainingPipeline(
-        store=store,
-        publisher=AdapterPublisher(store, None),
-        retrieval=None,
-        tokenizers=TokenizerCache(tmp_path),
-        dataset_dir=tmp_path,
-    )
+    pipeline = local_pipeline(store, tmp_path)
     record, paths, result = finished_job(tmp_path, accuracy, baseline)
     adapter, outcome = await pipeline.finish(record, paths, result)
     assert adapter == {"name": "evening", "version": 1}
@@ -346,14 +351,7 @@ def test_job_record_survives_a_round_trip(tmp_path: Path) -> None:
 async def test_a_watch_sends_the_final_state_even_if_it_lands_mid_send(tmp_path: Path) -> None:
     """`_end` sets the state, then saves and notifies: a watch that looked at the live record
     between the two ended without ever sending SUCCEEDED (a CI failure)."""
-    store = AdapterStore(tmp_path / "adapters")
-    pipeline = TrainingPipeline(
-        store=store,
-        publisher=AdapterPublisher(store, None),
-        retrieval=None,
-        tokenizers=TokenizerCache(tmp_path),
-        dataset_dir=tmp_path,
-    )
+    pipeline = local_pipeline(AdapterStore(tmp_path / "adapters"), tmp_path)
     jobs = JobManager(tmp_path / "jobs", LocalLauncher(), pipeline)  # not started: nothing runs
     spec = TrainingSpec(
         "x", sources=[SourceSpec(name="s", path="builtin:guardrails", sample_count=3)]

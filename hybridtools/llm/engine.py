@@ -155,13 +155,11 @@ class LocalEngine:
             raise ValueError(f"runtime must be one of {LLM_RUNTIMES}, got {self.options.runtime!r}")
         base = model or load_model(model_dir, dtype=self.options.dtype)
         base.eval()
-        # Built from the plain base weights, before any LoRA layer is injected.
-        self._onnx = self._open_onnx(base) if self.options.runtime == "onnx" else None
         # Per loaded adapter (None: the base), its graph inputs, or None where
         # the graph cannot take it and torch runs it.
         self._onnx_lora: dict[str | None, LoraArrays | None] = {}
-        if self._onnx is not None:
-            self._onnx_lora[None] = lora_arrays(base, None, self._onnx.layers)
+        # Built from the plain base weights, before any LoRA layer is injected.
+        self._onnx = self._open_onnx(base) if self.options.runtime == "onnx" else None
         self._switch: DecodeSwitch = install_decode_weights(base, self.options.decode_weights)
         self._adapters = AdapterSet(base)
         self.stop_token_ids = _stop_token_ids(base, self.tokenizer)
@@ -189,8 +187,9 @@ class LocalEngine:
         """The ONNX Runtime graph of `base`, or None (logged) where it cannot be used."""
         try:
             decoder = OnnxDecoder(base, self.options.threads)
+            without_adapter = lora_arrays(base, None, decoder.layers)
             with torch.inference_mode():
-                cosine = decoder.check_against(base, lora_arrays(base, None, decoder.layers))
+                cosine = decoder.check_against(base, without_adapter)
         except OnnxDecoderUnsupported as exc:
             logger.warning("onnx runtime not used, torch runs the model: %s", exc)
             return None
@@ -207,6 +206,7 @@ class LocalEngine:
             decoder.session_seconds,
             cosine,
         )
+        self._onnx_lora[None] = without_adapter
         return decoder
 
     @property

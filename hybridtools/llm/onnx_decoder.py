@@ -268,6 +268,15 @@ def build_graph(model: PreTrainedModel) -> bytes:
             stash_type=1,
         )
 
+    def rotary(x: str, heads: int) -> str:
+        return g.op(
+            "RotaryEmbedding",
+            [x, "position_ids", cos, sin],
+            domain="com.microsoft",
+            num_heads=heads,
+            interleaved=0,
+        )
+
     x = g.op("Gather", [g.constant("embed", weight("model.embed_tokens.weight")), "input_ids"])
     for index in range(layers):
         prefix = f"model.layers.{index}."
@@ -282,20 +291,7 @@ def build_graph(model: PreTrainedModel) -> bytes:
         qkv = _linear(g, normed, qkv_weight, f"layers.{index}.qkv", lora=True)
         names = [f"q.{index}", f"k.{index}", f"v.{index}"]
         q, k, v = g.ops("Split", [qkv, split_qkv], names, axis=-1)
-        q = g.op(
-            "RotaryEmbedding",
-            [q, "position_ids", cos, sin],
-            domain="com.microsoft",
-            num_heads=heads,
-            interleaved=0,
-        )
-        k = g.op(
-            "RotaryEmbedding",
-            [k, "position_ids", cos, sin],
-            domain="com.microsoft",
-            num_heads=kv_heads,
-            interleaved=0,
-        )
+        q, k = rotary(q, heads), rotary(k, kv_heads)
         k = g.op("Transpose", [g.op("Reshape", [k, shape_kv])], perm=[0, 2, 1, 3])
         v = g.op("Transpose", [g.op("Reshape", [v, shape_kv])], perm=[0, 2, 1, 3])
         keys = g.op("Concat", [past_key, k], [f"present_key.{index}"], axis=2)
