@@ -14,6 +14,7 @@ queueing behind a minute-long swap.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import time
@@ -73,10 +74,15 @@ def _now() -> str:
 
 
 def to_payload(example: dict[str, Any]) -> dict[str, Any]:
-    """The stored payload: the whole record plus flat fields to filter and count on."""
+    """The stored payload: the whole record plus flat fields to filter and count on.
+
+    The record is one JSON string, not a nested object: qdrant-edge converts a
+    payload value by value (~6 us each), and the nested record was over half
+    of a 12K swap's indexing time (docs/benchmarks.md).
+    """
     kind = "negative" if example.get("kind") == "EXAMPLE_KIND_NEGATIVE" else "positive"
     return {
-        "example": example,
+        "example_json": json.dumps(example, ensure_ascii=False, separators=(",", ":")),
         "request": example.get("request", ""),
         "tool_name": example.get("tool_name", ""),
         "tool_ecosystem": example.get("ecosystem", ""),
@@ -88,9 +94,18 @@ def to_payload(example: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def record_json(payload: dict[str, Any]) -> str:
+    """The stored record as JSON text; versions indexed before it was one string
+    hold it as an object under "example"."""
+    text = payload.get("example_json")
+    if isinstance(text, str):
+        return text
+    return json.dumps(payload.get("example") or {}, ensure_ascii=False, separators=(",", ":"))
+
+
 def from_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """The record back; trained_in_adapter from the flat field MarkTrained updates."""
-    example = dict(payload.get("example") or {})
+    example = json.loads(record_json(payload))
     example["trained_in_adapter"] = bool(payload.get("trained_in_adapter", False))
     return example
 
@@ -151,10 +166,19 @@ class SwapEvent:
 
 
 @dataclass(frozen=True)
+class ExampleHit:
+    """A found example as stored (JSON text), its live trained flag and its score."""
+
+    record_json: str
+    trained_in_adapter: bool
+    score: float
+
+
+@dataclass(frozen=True)
 class SearchResult:
     ecosystem: str
     version: str
-    hits: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    hits: list[ExampleHit] = field(default_factory=list)
 
 
 # Reads the source, given the ecosystem's current catalog (None for a new one).
@@ -501,7 +525,14 @@ class ExampleIndex:
             alias_name(eco), vector, limit, match or None, score_threshold or None
         )
         return SearchResult(
-            eco, f"v{state.current}", [(from_payload(h.payload), h.score) for h in hits]
+            eco,
+            f"v{state.current}",
+            [
+                ExampleHit(
+                    record_json(h.payload), bool(h.payload.get("trained_in_adapter")), h.score
+                )
+                for h in hits
+            ],
         )
 
     def _summary(self, state: EcosystemState, with_tools: bool) -> EcosystemSummary:

@@ -8,12 +8,14 @@ serving version is never touched.
 from __future__ import annotations
 
 import json
+import math
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import descriptor, json_format
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.errors import (
@@ -148,6 +150,120 @@ def validate_all(
         raise InvalidArgumentError(f"{what} holds no examples")
 
 
+class _NotPlain(Exception):
+    """The line needs the proto parser: its form, or its error message."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # The proto parser rejects repeated keys; json.loads would keep the last.
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        raise _NotPlain
+    return record
+
+
+def _struct_value(value: Any) -> Any:
+    """A Struct value as the proto round trip returns it: every number a float."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError as exc:
+            raise _NotPlain from exc
+        if not math.isfinite(number):
+            raise _NotPlain
+        return number
+    if isinstance(value, list):
+        return [_struct_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _struct_value(item) for key, item in value.items()}
+    raise _NotPlain
+
+
+def _shortest_float32(value: float) -> float:
+    """The float32 field's value as MessageToDict writes it: the fewest digits
+    that give the same four bytes (json_format's own rule)."""
+    try:
+        stored = struct.unpack("<f", struct.pack("<f", value))[0]
+    except (OverflowError, struct.error) as exc:
+        raise _NotPlain from exc
+    if not math.isfinite(stored):
+        raise _NotPlain
+    for digits in range(6, 10):
+        rounded = float(f"{stored:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", rounded))[0] == stored:
+            return rounded
+    return stored
+
+
+def _plain_message(value: Any, message: descriptor.Descriptor) -> dict[str, Any]:
+    """`value` as MessageToDict(Parse(value)) would give it, when it is already
+    in that form (proto field names, enum names, defaults optional); anything
+    else (JSON names, enum numbers, numbers in strings, nulls, repeated or map
+    fields) raises _NotPlain and goes through the proto parser."""
+    if not isinstance(value, dict):
+        raise _NotPlain
+    plain: dict[str, Any] = {}
+    for key, item in value.items():
+        field = message.fields_by_name.get(key)
+        if field is None or field.is_repeated:
+            raise _NotPlain
+        kind = field.type
+        if kind == descriptor.FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type.full_name == "google.protobuf.Struct":
+                if not isinstance(item, dict):
+                    raise _NotPlain
+                plain[key] = _struct_value(item)
+            else:
+                plain[key] = _plain_message(item, field.message_type)
+        elif kind == descriptor.FieldDescriptor.TYPE_STRING:
+            if not isinstance(item, str):
+                raise _NotPlain
+            if item:
+                plain[key] = item
+        elif kind == descriptor.FieldDescriptor.TYPE_BOOL:
+            if not isinstance(item, bool):
+                raise _NotPlain
+            if item:
+                plain[key] = True
+        elif kind == descriptor.FieldDescriptor.TYPE_FLOAT:
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                raise _NotPlain
+            number = _shortest_float32(item)
+            if number:
+                plain[key] = number
+        elif kind == descriptor.FieldDescriptor.TYPE_ENUM:
+            enum_value = field.enum_type.values_by_name.get(item) if isinstance(item, str) else None
+            if enum_value is None:
+                raise _NotPlain
+            if enum_value.number:
+                plain[key] = item
+        else:
+            raise _NotPlain
+    return plain
+
+
+def parse_example_line(line: str) -> dict[str, Any]:
+    """One JSONL line as a ToolExample dict (proto field names, defaults left out).
+
+    Lines already in that form, which is what this project writes, take a
+    direct path ten times cheaper than the proto parser (~3 s of a 12K swap);
+    every other line, valid or not, goes through json_format, so what is
+    accepted, how it reads and the error messages are the parser's.
+    """
+    try:
+        return _plain_message(
+            json.loads(line, object_pairs_hook=_unique_keys), tools_pb2.ToolExample.DESCRIPTOR
+        )
+    except (_NotPlain, ValueError, RecursionError):
+        message = json_format.Parse(line, tools_pb2.ToolExample())
+        try:
+            return json_format.MessageToDict(message, preserving_proto_field_name=True)
+        except json_format.SerializeToJsonError as exc:  # NaN or Infinity in arguments
+            raise json_format.ParseError(str(exc)) from exc
+
+
 def read_jsonl(path: Path, ecosystem: str, catalog: Catalog | None) -> list[dict[str, Any]]:
     """Every line parsed as a ToolExample and validated; the first bad lines reported."""
     try:
@@ -163,13 +279,12 @@ def read_jsonl(path: Path, ecosystem: str, catalog: Catalog | None) -> list[dict
         if not line.strip():
             continue
         try:
-            message = json_format.Parse(line, tools_pb2.ToolExample())
+            example = parse_example_line(line)
         except json_format.ParseError as exc:
             bad += 1
             if len(errors) < _MAX_REPORTED_ERRORS:
                 errors.append(f"line {number}: {exc}")
             continue
-        example = json_format.MessageToDict(message, preserving_proto_field_name=True)
         problems = validate_example(example, ecosystem, catalog)
         if problems:
             bad += 1

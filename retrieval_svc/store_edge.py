@@ -6,9 +6,10 @@ small JSON map beside them, swapped under a lock and written atomically. A
 search resolves the alias to an open shard in one dictionary lookup, which is
 what makes a swap atomic for readers.
 
-Collections stay on the plain (brute-force) index: the tool example sets are
-~12K points per ecosystem, where a filtered scan takes about a millisecond and
-building HNSW would add ~20 s to every swap (measured; ADR 0001).
+Collections stay on the plain (brute-force) index, in float16: the tool
+example sets are ~12K points per ecosystem, where a filtered scan takes one to
+two milliseconds and building HNSW would add ~20 s to every swap (measured;
+ADR 0001).
 """
 
 from __future__ import annotations
@@ -135,7 +136,12 @@ class EdgeVectorStore:
                 raise FileExistsError(f"collection {name} exists")
             config = edge.EdgeConfig(
                 vectors=edge.EdgeVectorParams(
-                    size=schema.vector_size, distance=edge.Distance.Cosine
+                    size=schema.vector_size,
+                    distance=edge.Distance.Cosine,
+                    # Half the bytes to scan: a filtered top-3 over 12K took 1.35 ms
+                    # instead of 1.9, and the same top 3 for 1,997 of 2,000 queries
+                    # (scores within 7e-5); the scan runs holding the GIL (ADR 0001).
+                    datatype=edge.VectorStorageDatatype.Float16,
                 ),
                 optimizers=edge.EdgeOptimizersConfig(indexing_threshold=_NO_HNSW_THRESHOLD_KB),
                 max_search_threads=self._search_threads,

@@ -325,6 +325,14 @@ async def test_upsert_rejects_invalid_examples(indexed: RetrievalUnderTest) -> N
         )
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "example 1" in failure.value.details()
+    # A NaN travels in protobuf's binary form but has no JSON: refused, not an internal error.
+    not_a_number = positive("read it", "read_file", {"filepath": float("nan")})
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.UpsertExamples(
+            pb.UpsertExamplesRequest(ecosystem="continue", examples=[SMALL_SET[0], not_a_number])
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "example 2" in failure.value.details() and "NaN" in failure.value.details()
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await indexed.stub.UpsertExamples(
             pb.UpsertExamplesRequest(ecosystem="nope", examples=[SMALL_SET[0]])
