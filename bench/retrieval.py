@@ -53,13 +53,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+STAGE_NAMES = {
+    rpb.SwapEcosystemResponse.STAGE_VALIDATING: "validating",
+    rpb.SwapEcosystemResponse.STAGE_EMBEDDING: "embedding",
+    rpb.SwapEcosystemResponse.STAGE_INDEXING: "indexing",
+    rpb.SwapEcosystemResponse.STAGE_SWITCHING: "switching",
+}
+
+
 async def timed_swap(
     stub: rpb_grpc.RetrievalServiceStub, request: rpb.SwapEcosystemRequest
-) -> float:
+) -> tuple[float, dict[str, float]]:
+    """The swap's wall time, and the seconds from each stage's first report to the next's."""
     started = time.perf_counter()
-    async for _ in stub.SwapEcosystem(request):
-        pass
-    return time.perf_counter() - started
+    stage_starts: dict[str, float] = {}
+    async for event in stub.SwapEcosystem(request):
+        stage = STAGE_NAMES.get(event.stage)
+        if stage and stage not in stage_starts:
+            stage_starts[stage] = time.perf_counter()
+    ended = time.perf_counter()
+    marks = [*stage_starts.values(), ended]
+    stages = {stage: round(marks[i + 1] - marks[i], 2) for i, stage in enumerate(stage_starts)}
+    return ended - started, stages
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def search_load(
@@ -104,7 +125,7 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
     queries = [r.request for r in generated.held_out]
     port = free_port()
     supervisor = Supervisor(data_dir / "logs")
-    supervisor.start(
+    service = supervisor.start(
         ServiceSpec(
             "retrieval",
             "retrieval_svc",
@@ -133,8 +154,10 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
         swap = rpb.SwapEcosystemRequest(
             ecosystem="continue", jsonl_path="continue.jsonl", activate=True
         )
-        results["fresh_swap_s"] = round(await timed_swap(stub, swap), 2)
-        results["second_swap_cached_embeddings_s"] = round(await timed_swap(stub, swap), 2)
+        fresh_s, results["fresh_swap_stages_s"] = await timed_swap(stub, swap)
+        results["fresh_swap_s"] = round(fresh_s, 2)
+        cached_s, results["second_swap_stages_s"] = await timed_swap(stub, swap)
+        results["second_swap_cached_embeddings_s"] = round(cached_s, 2)
         started = time.perf_counter()
         await stub.RollbackEcosystem(rpb.RollbackEcosystemRequest(ecosystem="continue"))
         results["rollback_s"] = round(time.perf_counter() - started, 3)
@@ -144,13 +167,23 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
 
         for _ in range(20):  # warm-up
             await stub.SearchExamples(rpb.SearchExamplesRequest(query=queries[0], limit=3))
+        server_pid = service.process.pid
         for clients in (1, 16):
+            server_cpu = cpu_seconds(server_pid)
+            own_cpu = cpu_seconds(os.getpid())
             latencies, calls, failures = await search_load(stub, queries, clients, seconds)
             results[f"search_{clients}_clients"] = {
                 "p50_ms": round(statistics.median(latencies), 2),
                 "p99_ms": round(percentile(latencies, 99), 2),
                 "qps": round(calls / seconds, 1),
                 "failures": failures,
+                # Where a search's CPU goes: the service, and the clients beside it.
+                "server_cpu_ms_per_search": round(
+                    (cpu_seconds(server_pid) - server_cpu) / calls * 1000, 2
+                ),
+                "client_cpu_ms_per_search": round(
+                    (cpu_seconds(os.getpid()) - own_cpu) / calls * 1000, 2
+                ),
             }
 
         # Searches under 16-client load while a fresh version is indexed.
@@ -173,7 +206,7 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
             calls += batch_calls
             failures += batch_failures
         results["swap_under_load"] = {
-            "swap_s": round(swap_task.result(), 2),
+            "swap_s": round(swap_task.result()[0], 2),
             "searches": calls,
             "failed": failures,
             "p50_ms": round(statistics.median(during), 2) if during else None,
