@@ -55,7 +55,7 @@ def build_service(
     servicer = RetrievalServicer(import_dir)
     # Queries and bulk indexing embed on separate threads (and model copies),
     # so a 12K-example swap never queues searches behind it.
-    query_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
+    query_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed-query")
 
     def register(server: grpc.aio.Server) -> None:
         retrieval_service_pb2_grpc.add_RetrievalServiceServicer_to_server(servicer, server)
@@ -77,7 +77,9 @@ def build_service(
         await asyncio.get_running_loop().run_in_executor(
             query_executor, query_model.embed, ["warm up"]
         )
-        batcher = QueryBatcher(query_model, query_executor, settings.max_query_batch)
+        batcher = QueryBatcher(
+            query_model, query_executor, settings.max_query_batch, query_model.overlapping_calls
+        )
         batcher.start()
         cache = (
             EmbeddingCache(state_dir / "embedding-cache.sqlite", document_model.vector_space)

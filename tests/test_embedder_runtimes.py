@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval_svc.embedder import Embedder, EmbeddingCache, open_embedder
+from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, open_embedder
 from retrieval_svc.onnx_embedder import OnnxEmbedder
 
 MODEL = "all-MiniLM-L6-v2"
@@ -55,6 +57,25 @@ def test_int8_is_close_to_float32_and_lives_apart(
     # activations get one scale per run, so batching them would change it).
     one_by_one = np.stack([embedder.embed([text])[0] for text in REQUESTS])
     np.testing.assert_array_equal(embedder.embed(REQUESTS), one_by_one)
+
+
+def test_queries_batched_two_at_a_time_get_their_own_vectors(onnx_dir: Path) -> None:
+    embedder = open_embedder(MODEL, "onnx-int8", 2, onnx_dir)
+    assert embedder.overlapping_calls == 2
+    alone = {text: embedder.embed([text])[0] for text in REQUESTS}
+    queries = [REQUESTS[i % len(REQUESTS)] for i in range(48)]
+
+    async def search_all() -> list[np.ndarray]:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            batcher = QueryBatcher(embedder, executor, max_batch=4, in_flight=2)
+            batcher.start()
+            try:
+                return await asyncio.gather(*(batcher.embed(q) for q in queries))
+            finally:
+                await batcher.stop()
+
+    for query, vector in zip(queries, asyncio.run(search_all()), strict=True):
+        np.testing.assert_array_equal(vector, alone[query])
 
 
 def test_a_twin_gives_the_same_vectors_from_the_same_graph(onnx_dir: Path) -> None:
