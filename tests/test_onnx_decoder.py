@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from hybridtools.adapter_store import PACKAGED_DEFAULT as DEFAULT_ADAPTER_DIR
 from hybridtools.llm.engine import EngineOptions, LocalEngine
@@ -23,6 +23,8 @@ from hybridtools.llm.packaged import (
     ensure_model_dir,
     load_model,
 )
+
+from .tiny_models import tiny_llama
 
 PROMPT = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 28, 2, 198, 1, 4093, 198] * 3
 
@@ -84,22 +86,6 @@ def test_chunks_with_a_past_equal_one_pass(
     for row in range(3):
         assert cosine(whole[row], chunked[row]) > 0.99999
         assert whole[row].argmax() == chunked[row].argmax()
-
-
-def tiny_llama(**overrides: object) -> LlamaForCausalLM:
-    config = LlamaConfig(
-        vocab_size=256,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        tie_word_embeddings=False,
-        **overrides,
-    )
-    torch.manual_seed(0)
-    return LlamaForCausalLM(config).eval()
 
 
 def test_weights_off_a_four_bit_grid_use_eight_bit_blocks() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from hybridtools.adapter_store import AdapterStore
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
@@ -31,6 +31,8 @@ from trainer_svc.pipeline import TokenizerCache, TrainingPipeline
 from trainer_svc.publishing import AdapterPublisher
 from trainer_svc.specs import TrainingSpec
 
+from .tiny_models import tiny_llama as shared_tiny_llama
+
 REPO = Path(__file__).resolve().parents[1]
 JOB_TEMPLATES = sorted(REPO.glob("k8s/**/job-template.yaml"))
 
@@ -39,18 +41,9 @@ JOB_TEMPLATES = sorted(REPO.glob("k8s/**/job-template.yaml"))
 
 
 def tiny_llama(attention: str) -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
+    return shared_tiny_llama(
+        vocab_size=64, hidden_size=32, intermediate_size=64, attn_implementation=attention
     )
-    config._attn_implementation = attention
-    return LlamaForCausalLM(config).eval()
 
 
 def test_packed_samples_see_only_themselves() -> None:
