@@ -48,6 +48,10 @@ class InferenceSettings(ServiceSettings):
     example_token_budget: int = Field(default=300, ge=0)
     # Candidate tools shown (with schemas) and allowed by the grammar.
     candidate_tools: int = Field(default=3, ge=1, le=8)
+    # When the retrieved examples agree this much on one tool (its share of
+    # their relevance), that tool is the only candidate (1.0: only when all
+    # of them are its examples; see inference_svc.prompt_builder).
+    dominant_tool_share: float = Field(default=0.5, gt=0, le=1.0)
     # TGI backend.
     tgi_url: str = "http://127.0.0.1:8080"
     # Adapter ids TGI was started with (its LORA_ADAPTERS); TGI answers an

@@ -14,6 +14,15 @@ tool dominates the examples): examples of distinct tools first, the best
 match last, nearest the request; negatives only as "what not to do" for the
 top tool. Ranking adds the example's quality_score and prefers examples
 written for the catalog's current tool_version.
+
+Tool choice answers the claims bench's largest miss: offered three tools, the
+135M model picked a wrong one for about 4 in 10 requests whose right tool
+was offered. When the retrieved examples agree on one tool (it holds at
+least `dominant_tool_share` of their relevance), that tool is the only
+candidate and all examples are its own; with constrained decoding the
+grammar then fixes the name. Measured on 240 held-out requests of the four
+built-in ecosystems (ranking with BM25 fused in, ADR 0007): at a share of
+0.5, 61% of requests had a dominant tool and it was the right one for 84%.
 """
 
 from __future__ import annotations
@@ -43,8 +52,10 @@ from inference_svc.detection import (
 )
 from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
 
-# Examples fetched per request: enough to find 3 distinct tools and a negative.
-SEARCH_DEPTH = 12
+# Examples fetched per request: enough to find 3 distinct tools and a negative,
+# and ~12 positives to judge whether one tool dominates.
+SEARCH_DEPTH = 14
+DOMINANT_TOOL_SHARE = 0.5
 QUALITY_WEIGHT = 0.05
 STALE_VERSION_PENALTY = 0.05
 REFERENCE_THRESHOLD = 0.45
@@ -85,12 +96,26 @@ def rank_examples(
     def key(example: RetrievedExample) -> float:
         stale = catalog_version and example.tool_version and example.tool_version != catalog_version
         return (
-            example.score
+            (example.relevance or example.score)
             + QUALITY_WEIGHT * example.quality_score
             - (STALE_VERSION_PENALTY if stale else 0.0)
         )
 
     return sorted(examples, key=key, reverse=True)
+
+
+def dominant_tool(ranked: Sequence[RetrievedExample], known_tools: set[str], share: float) -> str:
+    """The tool holding at least `share` of the positive examples' relevance, else ""."""
+    votes: dict[str, float] = {}
+    for example in ranked:
+        if example.kind == "positive" and (not known_tools or example.tool_name in known_tools):
+            weight = max(example.relevance or example.score, 0.0)
+            votes[example.tool_name] = votes.get(example.tool_name, 0.0) + weight
+    total = sum(votes.values())
+    if total <= 0:
+        return ""
+    top = max(votes, key=lambda name: votes[name])
+    return top if votes[top] >= share * total else ""
 
 
 def choose_examples(
@@ -164,6 +189,7 @@ class ToolAwarePromptBuilder:
         tokenizer: ChatTokenizer,
         context_window: int,
         candidate_tools: int = 3,
+        dominant_tool_share: float = DOMINANT_TOOL_SHARE,
         example_token_budget: int = 300,
         weights: DetectorWeights | None = None,
         use_reference: bool = True,
@@ -172,6 +198,7 @@ class ToolAwarePromptBuilder:
         self._tokenizer = tokenizer
         self._context_window = context_window
         self._candidate_tools = candidate_tools
+        self._dominant_tool_share = dominant_tool_share
         self._example_token_budget = example_token_budget
         self._weights = weights or DetectorWeights()
         self._use_reference = use_reference
@@ -193,7 +220,11 @@ class ToolAwarePromptBuilder:
         ranked = rank_examples(search.examples, catalog.version)
         if likely_tools:
             ranked = [e for e in ranked if e.tool_name in likely_tools] or ranked
-        examples, tool_names = choose_examples(ranked, max_examples, set(catalog.tool_names))
+        known = set(catalog.tool_names)
+        dominant = dominant_tool(ranked, known, self._dominant_tool_share)
+        if dominant:
+            ranked = [e for e in ranked if e.tool_name == dominant]
+        examples, tool_names = choose_examples(ranked, max_examples, known)
         tools = [catalog.tool(name) for name in tool_names[: self._candidate_tools]]
         return search.ecosystem, catalog, examples, tools
 

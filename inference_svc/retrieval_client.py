@@ -37,9 +37,12 @@ class RetrievedExample:
     call_name: str
     call_arguments: dict[str, Any]
     kind: str  # positive | negative
-    score: float
+    score: float  # cosine similarity of its request to the query
     quality_score: float
     tool_version: str
+    # The retrieval service's ranking key (cosine fused with BM25, see
+    # retrieval_svc.examples_index); a service without it sends 0: the score.
+    relevance: float = 0.0
     wrong_call_name: str = ""
     wrong_call_arguments: dict[str, Any] | None = None
     error_description: str = ""
@@ -67,6 +70,7 @@ def _to_example(scored: tools_pb2.ScoredToolExample) -> RetrievedExample:
         call_arguments=integral_floats_to_int(_plain(example.call.arguments)),
         kind="negative" if negative else "positive",
         score=scored.score,
+        relevance=scored.relevance or scored.score,
         quality_score=example.quality_score,
         tool_version=example.tool_version,
         wrong_call_name=example.wrong_call.name if negative else "",

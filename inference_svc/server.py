@@ -80,6 +80,7 @@ def build_service(
             chosen.tokenizer,
             chosen.context_window,
             candidate_tools=settings.candidate_tools,
+            dominant_tool_share=settings.dominant_tool_share,
             example_token_budget=settings.example_token_budget,
         )
         servicer.attach(

@@ -159,7 +159,9 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         )
         return pb.SearchExamplesResponse(
             results=[
-                tools_pb2.ScoredToolExample(example=example_from_hit(hit), score=hit.score)
+                tools_pb2.ScoredToolExample(
+                    example=example_from_hit(hit), score=hit.score, relevance=hit.relevance
+                )
                 for hit in result.hits
             ],
             ecosystem=result.ecosystem,

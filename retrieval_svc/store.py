@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from retrieval_svc.lexical import SparseTerms
+
 # A filter: every key must match; a list value matches any of its items.
 Match = Mapping[str, str | bool | int | Sequence[str]]
 
@@ -33,11 +35,17 @@ def point_id(key: str) -> str:
         return str(uuid.uuid5(_POINT_NAMESPACE, key))
 
 
+# The sparse vector of a collection made with `lexical_terms` (retrieval_svc.lexical).
+TERMS_VECTOR = "request_terms"
+
+
 @dataclass(frozen=True)
 class StoredPoint:
     id: str
     vector: Sequence[float]
     payload: dict[str, Any]
+    # The request's terms; only for a collection made with `lexical_terms`.
+    terms: SparseTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class CollectionSchema:
     keyword_fields: tuple[str, ...] = ()
     bool_fields: tuple[str, ...] = ()
     float_fields: tuple[str, ...] = ()
+    # A sparse vector of terms with Qdrant's IDF modifier, for BM25 ranking.
+    lexical_terms: bool = False
 
 
 @dataclass
@@ -85,6 +95,12 @@ class VectorStore(Protocol):
         score_threshold: float | None = None,
     ) -> list[Hit]:
         """Nearest points by cosine similarity; `collection` may be an alias."""
+
+    def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
+        """The points among `ids` that share a term with `terms`, by BM25 score (no payload).
+
+        Only for a collection made with `lexical_terms`.
+        """
 
     def scroll(
         self, collection: str, match: Match | None = None, batch_size: int = 1000

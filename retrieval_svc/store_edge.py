@@ -25,7 +25,8 @@ from typing import Any
 
 import qdrant_edge as edge
 
-from retrieval_svc.store import CollectionSchema, Hit, Match, StoredPoint
+from retrieval_svc.lexical import SparseTerms
+from retrieval_svc.store import TERMS_VECTOR, CollectionSchema, Hit, Match, StoredPoint
 
 # KB of vectors above which edge would build HNSW: never, at this scale.
 _NO_HNSW_THRESHOLD_KB = 10**9
@@ -42,6 +43,17 @@ def _floats(vector: Sequence[float]) -> list[float]:
     # ndarray.tolist() gives Python floats at once; list() boxes numpy scalars
     # that the binding then converts one by one (twice as slow per point).
     return vector.tolist() if hasattr(vector, "tolist") else list(vector)
+
+
+def _sparse(terms: SparseTerms) -> edge.SparseVector:
+    return edge.SparseVector(list(terms.indices), list(terms.values))
+
+
+def _vectors(point: StoredPoint) -> list[float] | dict[str, Any]:
+    """The point's dense vector, and beside it (as named vectors) its terms if it has them."""
+    if point.terms is None:
+        return _floats(point.vector)
+    return {"": _floats(point.vector), TERMS_VECTOR: _sparse(point.terms)}
 
 
 def _with_bool_shadows(payload: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +155,11 @@ class EdgeVectorStore:
                     # (scores within 7e-5); the scan runs holding the GIL (ADR 0001).
                     datatype=edge.VectorStorageDatatype.Float16,
                 ),
+                sparse_vectors=(
+                    {TERMS_VECTOR: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)}
+                    if schema.lexical_terms
+                    else None
+                ),
                 optimizers=edge.EdgeOptimizersConfig(indexing_threshold=_NO_HNSW_THRESHOLD_KB),
                 max_search_threads=self._search_threads,
             )
@@ -188,7 +205,7 @@ class EdgeVectorStore:
         shard = self._shard(collection)
         shard.update(
             edge.UpdateOperation.upsert_points(
-                [edge.Point(p.id, _floats(p.vector), _with_bool_shadows(p.payload)) for p in points]
+                [edge.Point(p.id, _vectors(p), _with_bool_shadows(p.payload)) for p in points]
             )
         )
 
@@ -213,6 +230,19 @@ class EdgeVectorStore:
             )
         )
         return [Hit(str(p.id), float(p.score), _without_bool_shadows(p.payload)) for p in points]
+
+    def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
+        if not ids or not terms.indices:
+            return []
+        points = self._shard(collection).query(
+            edge.QueryRequest(
+                limit=len(ids),
+                query=edge.Query.Nearest(_sparse(terms), using=TERMS_VECTOR),
+                filter=edge.Filter(must=[edge.HasIdCondition(set(ids))]),
+                with_payload=False,
+            )
+        )
+        return [Hit(str(p.id), float(p.score), {}) for p in points]
 
     def scroll(
         self, collection: str, match: Match | None = None, batch_size: int = 1000

@@ -18,7 +18,15 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from retrieval_svc.store import CollectionSchema, Hit, Match, StoredPoint, point_id
+from retrieval_svc.lexical import SparseTerms
+from retrieval_svc.store import (
+    TERMS_VECTOR,
+    CollectionSchema,
+    Hit,
+    Match,
+    StoredPoint,
+    point_id,
+)
 
 META_COLLECTION = "hybridtools_meta"
 
@@ -35,6 +43,17 @@ def _filter(match: Match | None) -> models.Filter | None:
         else:
             conditions.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
     return models.Filter(must=conditions)
+
+
+def _sparse(terms: SparseTerms) -> models.SparseVector:
+    return models.SparseVector(indices=list(terms.indices), values=list(terms.values))
+
+
+def _vectors(point: StoredPoint) -> list[float] | dict[str, Any]:
+    """The point's dense vector, and beside it (as named vectors) its terms if it has them."""
+    if point.terms is None:
+        return list(point.vector)
+    return {"": list(point.vector), TERMS_VECTOR: _sparse(point.terms)}
 
 
 class QdrantServerStore:
@@ -59,6 +78,11 @@ class QdrantServerStore:
             name,
             vectors_config=models.VectorParams(
                 size=schema.vector_size, distance=models.Distance.COSINE
+            ),
+            sparse_vectors_config=(
+                {TERMS_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)}
+                if schema.lexical_terms
+                else None
             ),
         )
         field_types = (
@@ -86,8 +110,7 @@ class QdrantServerStore:
         self._client.upsert(
             collection,
             points=[
-                models.PointStruct(id=p.id, vector=list(p.vector), payload=p.payload)
-                for p in points
+                models.PointStruct(id=p.id, vector=_vectors(p), payload=p.payload) for p in points
             ],
             wait=True,
         )
@@ -112,6 +135,19 @@ class QdrantServerStore:
             score_threshold=score_threshold,
         )
         return [Hit(str(p.id), float(p.score), p.payload or {}) for p in response.points]
+
+    def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
+        if not ids or not terms.indices:
+            return []
+        response = self._client.query_points(
+            collection,
+            query=_sparse(terms),
+            using=TERMS_VECTOR,
+            query_filter=models.Filter(must=[models.HasIdCondition(has_id=list(ids))]),
+            limit=len(ids),
+            with_payload=False,
+        )
+        return [Hit(str(p.id), float(p.score), {}) for p in response.points]
 
     def scroll(
         self, collection: str, match: Match | None = None, batch_size: int = 1000

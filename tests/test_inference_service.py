@@ -181,6 +181,16 @@ async def test_build_prompt_only(system: InferenceUnderTest) -> None:
     assert response.usage.prompt_tokens < 2048 and response.usage.example_tokens <= 300
 
 
+async def test_a_dominant_tool_is_the_only_candidate(system: InferenceUnderTest) -> None:
+    """Retrieved examples that mostly show one tool: only it is offered, with its examples."""
+    response = await system.stub.BuildPrompt(
+        pb.BuildPromptRequest(query="show me the contents of src/app.ts", ecosystem="continue")
+    )
+    assert [tool.name for tool in response.candidate_tools] == ["read_file"]
+    assert {e.tool_name for e in response.examples} == {"read_file"}
+    assert json.loads(response.call_schema_json)["properties"]["name"]["const"] == "read_file"
+
+
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
     response = await system.stub.Generate(
         pb.GenerateRequest(

@@ -125,6 +125,52 @@ async def test_search_returns_the_right_tool_with_metadata(indexed: RetrievalUnd
     assert all(r.example.kind == tools_pb2.EXAMPLE_KIND_POSITIVE for r in response.results)
 
 
+async def test_search_orders_by_relevance_with_the_cosine_as_score(
+    indexed: RetrievalUnderTest,
+) -> None:
+    response = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="find the TODO comments", ecosystem="continue", limit=8)
+    )
+    relevance = [r.relevance for r in response.results]
+    assert relevance == sorted(relevance, reverse=True)
+    assert all(0 < value <= 1 for value in relevance)
+    # The only example sharing "todo" and "comment" with the query comes first.
+    assert response.results[0].example.tool_name == "grep_search"
+    cosine = await indexed.stub.SearchExamples(
+        pb.SearchExamplesRequest(query="find the TODO comments", ecosystem="continue", limit=1)
+    )
+    assert all(0 < r.score <= 1 for r in response.results)
+    assert cosine.results[0].score == pytest.approx(
+        next(r.score for r in response.results if r.example.id == cosine.results[0].example.id)
+    )
+
+
+async def test_a_version_indexed_before_terms_is_ranked_by_cosine(session_dir: Path) -> None:
+    data_dir = session_dir / "before-terms"
+    first = await start_retrieval(data_dir)
+    try:
+        await swap(first.stub, "continue", activate=True)
+    finally:
+        await first.channel.close()
+        await first.server.stop()
+    # What a version indexed by an earlier release records: no "lexical" flag.
+    (meta,) = data_dir.rglob("ecosystem__continue.json")
+    state = json.loads(meta.read_text())
+    assert state.pop("lexical") is True
+    meta.write_text(json.dumps(state))
+
+    again = await start_retrieval(data_dir)
+    try:
+        response = await again.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="show me what is in src/app.ts", limit=3)
+        )
+        assert response.results[0].example.tool_name == "read_file"
+        assert [r.relevance for r in response.results] == [r.score for r in response.results]
+    finally:
+        await again.channel.close()
+        await again.server.stop()
+
+
 async def test_search_uses_active_ecosystem_and_filters(indexed: RetrievalUnderTest) -> None:
     response = await indexed.stub.SearchExamples(
         pb.SearchExamplesRequest(query="run the tests", tool_names=["ls"], limit=5)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
+from retrieval_svc.lexical import document_terms, query_terms
 from retrieval_svc.store import CollectionSchema, StoredPoint, VectorStore, point_id
 from retrieval_svc.store_edge import EdgeVectorStore
 from retrieval_svc.store_qdrant import QdrantServerStore
@@ -91,6 +92,32 @@ def test_search_finds_nearest_with_filters(store: VectorStore) -> None:
         h.payload["tool_name"] == "grep" and h.payload["kind"] == "positive" for h in filtered
     )
     assert store.search("c", target.vector, limit=5, score_threshold=0.999)[0].id == target.id
+
+
+def test_rank_by_terms_scores_bm25_among_the_given_points(store: VectorStore) -> None:
+    store.create_collection("c", CollectionSchema(vector_size=8, lexical_terms=True))
+    requests = [
+        "regex search for TODO in src",
+        "read the file src/app.py",
+        "run the tests",
+        "regex search for FIXME",
+        "list the files in src",
+    ]
+    points = [
+        StoredPoint(point.id, point.vector, {"request": text}, document_terms(text))
+        for point, text in zip(_points(len(requests)), requests, strict=True)
+    ]
+    store.upsert("c", points)
+    ids = [point.id for point in points]
+    ranked = store.rank_by_terms("c", query_terms("Regex search TODO"), ids)
+    # Both regex searches match; the one that also has the rare "todo" comes first.
+    assert [hit.id for hit in ranked] == [ids[0], ids[3]]
+    assert ranked[0].score > ranked[1].score > 0
+    # Only the points asked about, and none without a shared term.
+    assert [h.id for h in store.rank_by_terms("c", query_terms("regex"), ids[1:])] == [ids[3]]
+    assert store.rank_by_terms("c", query_terms("kubernetes"), ids) == []
+    # A dense search of the same collection is unchanged by the terms beside it.
+    assert store.search("c", points[2].vector, limit=1)[0].id == ids[2]
 
 
 def test_upsert_same_id_replaces(store: VectorStore) -> None:

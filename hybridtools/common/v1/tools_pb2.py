@@ -26,19 +26,19 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hybridtools/common/v1/tools.proto\x12\x15hybridtools.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n\x0eToolDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"V\n\x08ToolCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\targuments\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08rendered\x18\x03 \x01(\t\"\xf5\x02\n\x0bToolExample\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tecosystem\x18\x02 \x01(\t\x12\x11\n\ttool_name\x18\x03 \x01(\t\x12\x0f\n\x07request\x18\x04 \x01(\t\x12-\n\x04\x63\x61ll\x18\x05 \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x15\n\rusage_pattern\x18\x06 \x01(\t\x12\x30\n\x04kind\x18\x07 \x01(\x0e\x32\".hybridtools.common.v1.ExampleKind\x12\x14\n\x0ctool_version\x18\x08 \x01(\t\x12\x1a\n\x12trained_in_adapter\x18\t \x01(\x08\x12\x15\n\rquality_score\x18\n \x01(\x02\x12\x33\n\nwrong_call\x18\x0b \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x12\n\nerror_type\x18\x0c \x01(\t\x12\x19\n\x11\x65rror_description\x18\r \x01(\t\"W\n\x11ScoredToolExample\x12\x33\n\x07\x65xample\x18\x01 \x01(\x0b\x32\".hybridtools.common.v1.ToolExample\x12\r\n\x05score\x18\x02 \x01(\x02\"\xaf\x01\n\x0bToolCatalog\x12\x11\n\tecosystem\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61ll_format\x18\x03 \x01(\x0e\x32!.hybridtools.common.v1.CallFormat\x12\x34\n\x05tools\x18\x04 \x03(\x0b\x32%.hybridtools.common.v1.ToolDefinition\x12\x0e\n\x06source\x18\x05 \x01(\t\"\xed\x01\n\x0b\x41\x64\x61pterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nfinal_loss\x18\x05 \x01(\x02\x12\x19\n\x11held_out_accuracy\x18\x06 \x01(\x02\x12\x14\n\x0c\x64\x61taset_hash\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x11\n\tpublished\x18\t \x01(\x08\x12\x0e\n\x06loaded\x18\n \x01(\x08\"I\n\x0b\x43hatMessage\x12)\n\x04role\x18\x01 \x01(\x0e\x32\x1b.hybridtools.common.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t*y\n\nCallFormat\x12\x1b\n\x17\x43\x41LL_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41LL_FORMAT_JSON\x10\x01\x12\x18\n\x14\x43\x41LL_FORMAT_XML_TAGS\x10\x02\x12\x1e\n\x1a\x43\x41LL_FORMAT_TOOL_CODEBLOCK\x10\x03*a\n\x0b\x45xampleKind\x12\x1c\n\x18\x45XAMPLE_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45XAMPLE_KIND_POSITIVE\x10\x01\x12\x19\n\x15\x45XAMPLE_KIND_NEGATIVE\x10\x02*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03\x12\r\n\tROLE_TOOL\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hybridtools/common/v1/tools.proto\x12\x15hybridtools.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n\x0eToolDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"V\n\x08ToolCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\targuments\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08rendered\x18\x03 \x01(\t\"\xf5\x02\n\x0bToolExample\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tecosystem\x18\x02 \x01(\t\x12\x11\n\ttool_name\x18\x03 \x01(\t\x12\x0f\n\x07request\x18\x04 \x01(\t\x12-\n\x04\x63\x61ll\x18\x05 \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x15\n\rusage_pattern\x18\x06 \x01(\t\x12\x30\n\x04kind\x18\x07 \x01(\x0e\x32\".hybridtools.common.v1.ExampleKind\x12\x14\n\x0ctool_version\x18\x08 \x01(\t\x12\x1a\n\x12trained_in_adapter\x18\t \x01(\x08\x12\x15\n\rquality_score\x18\n \x01(\x02\x12\x33\n\nwrong_call\x18\x0b \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x12\n\nerror_type\x18\x0c \x01(\t\x12\x19\n\x11\x65rror_description\x18\r \x01(\t\"j\n\x11ScoredToolExample\x12\x33\n\x07\x65xample\x18\x01 \x01(\x0b\x32\".hybridtools.common.v1.ToolExample\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x11\n\trelevance\x18\x03 \x01(\x02\"\xaf\x01\n\x0bToolCatalog\x12\x11\n\tecosystem\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61ll_format\x18\x03 \x01(\x0e\x32!.hybridtools.common.v1.CallFormat\x12\x34\n\x05tools\x18\x04 \x03(\x0b\x32%.hybridtools.common.v1.ToolDefinition\x12\x0e\n\x06source\x18\x05 \x01(\t\"\xed\x01\n\x0b\x41\x64\x61pterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nfinal_loss\x18\x05 \x01(\x02\x12\x19\n\x11held_out_accuracy\x18\x06 \x01(\x02\x12\x14\n\x0c\x64\x61taset_hash\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x11\n\tpublished\x18\t \x01(\x08\x12\x0e\n\x06loaded\x18\n \x01(\x08\"I\n\x0b\x43hatMessage\x12)\n\x04role\x18\x01 \x01(\x0e\x32\x1b.hybridtools.common.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t*y\n\nCallFormat\x12\x1b\n\x17\x43\x41LL_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41LL_FORMAT_JSON\x10\x01\x12\x18\n\x14\x43\x41LL_FORMAT_XML_TAGS\x10\x02\x12\x1e\n\x1a\x43\x41LL_FORMAT_TOOL_CODEBLOCK\x10\x03*a\n\x0b\x45xampleKind\x12\x1c\n\x18\x45XAMPLE_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45XAMPLE_KIND_POSITIVE\x10\x01\x12\x19\n\x15\x45XAMPLE_KIND_NEGATIVE\x10\x02*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03\x12\r\n\tROLE_TOOL\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hybridtools.common.v1.tools_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLFORMAT']._serialized_start=1267
-  _globals['_CALLFORMAT']._serialized_end=1388
-  _globals['_EXAMPLEKIND']._serialized_start=1390
-  _globals['_EXAMPLEKIND']._serialized_end=1487
-  _globals['_ROLE']._serialized_start=1489
-  _globals['_ROLE']._serialized_end=1584
+  _globals['_CALLFORMAT']._serialized_start=1286
+  _globals['_CALLFORMAT']._serialized_end=1407
+  _globals['_EXAMPLEKIND']._serialized_start=1409
+  _globals['_EXAMPLEKIND']._serialized_end=1506
+  _globals['_ROLE']._serialized_start=1508
+  _globals['_ROLE']._serialized_end=1603
   _globals['_TOOLDEFINITION']._serialized_start=123
   _globals['_TOOLDEFINITION']._serialized_end=219
   _globals['_TOOLCALL']._serialized_start=221
@@ -46,11 +46,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOOLEXAMPLE']._serialized_start=310
   _globals['_TOOLEXAMPLE']._serialized_end=683
   _globals['_SCOREDTOOLEXAMPLE']._serialized_start=685
-  _globals['_SCOREDTOOLEXAMPLE']._serialized_end=772
-  _globals['_TOOLCATALOG']._serialized_start=775
-  _globals['_TOOLCATALOG']._serialized_end=950
-  _globals['_ADAPTERINFO']._serialized_start=953
-  _globals['_ADAPTERINFO']._serialized_end=1190
-  _globals['_CHATMESSAGE']._serialized_start=1192
-  _globals['_CHATMESSAGE']._serialized_end=1265
+  _globals['_SCOREDTOOLEXAMPLE']._serialized_end=791
+  _globals['_TOOLCATALOG']._serialized_start=794
+  _globals['_TOOLCATALOG']._serialized_end=969
+  _globals['_ADAPTERINFO']._serialized_start=972
+  _globals['_ADAPTERINFO']._serialized_end=1209
+  _globals['_CHATMESSAGE']._serialized_start=1211
+  _globals['_CHATMESSAGE']._serialized_end=1284
 # @@protoc_insertion_point(module_scope)

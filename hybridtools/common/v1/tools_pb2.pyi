@@ -95,12 +95,14 @@ class ToolExample(_message.Message):
     def __init__(self, id: _Optional[str] = ..., ecosystem: _Optional[str] = ..., tool_name: _Optional[str] = ..., request: _Optional[str] = ..., call: _Optional[_Union[ToolCall, _Mapping]] = ..., usage_pattern: _Optional[str] = ..., kind: _Optional[_Union[ExampleKind, str]] = ..., tool_version: _Optional[str] = ..., trained_in_adapter: _Optional[bool] = ..., quality_score: _Optional[float] = ..., wrong_call: _Optional[_Union[ToolCall, _Mapping]] = ..., error_type: _Optional[str] = ..., error_description: _Optional[str] = ...) -> None: ...
 
 class ScoredToolExample(_message.Message):
-    __slots__ = ("example", "score")
+    __slots__ = ("example", "score", "relevance")
     EXAMPLE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     example: ToolExample
     score: float
-    def __init__(self, example: _Optional[_Union[ToolExample, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+    relevance: float
+    def __init__(self, example: _Optional[_Union[ToolExample, _Mapping]] = ..., score: _Optional[float] = ..., relevance: _Optional[float] = ...) -> None: ...
 
 class ToolCatalog(_message.Message):
     __slots__ = ("ecosystem", "version", "call_format", "tools", "source")

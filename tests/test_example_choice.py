@@ -1,0 +1,55 @@
+"""Which tools a prompt offers: ranking by relevance and the dominant-tool rule."""
+
+from __future__ import annotations
+
+from inference_svc.prompt_builder import choose_examples, dominant_tool, rank_examples
+from inference_svc.retrieval_client import RetrievedExample
+
+
+def example(
+    tool: str, relevance: float, kind: str = "positive", score: float = 0.5
+) -> RetrievedExample:
+    return RetrievedExample(
+        id=f"{tool}-{relevance}-{kind}",
+        tool_name=tool,
+        request=f"use {tool}",
+        call_name=tool,
+        call_arguments={},
+        kind=kind,
+        score=score,
+        quality_score=0.0,
+        tool_version="1",
+        relevance=relevance,
+    )
+
+
+def test_ranking_follows_relevance_not_the_cosine() -> None:
+    lexical_first = example("grep", 1.0, score=0.4)
+    dense_first = example("read_file", 0.9, score=0.8)
+    assert rank_examples([dense_first, lexical_first], "1") == [lexical_first, dense_first]
+
+
+def test_a_tool_with_half_the_relevance_dominates() -> None:
+    ranked = [example("grep", 0.9), example("grep", 0.8), example("ls", 0.7), example("cat", 0.3)]
+    assert dominant_tool(ranked, set(), 0.5) == "grep"
+    assert dominant_tool(ranked, set(), 0.7) == ""
+
+
+def test_negatives_and_tools_outside_the_catalog_do_not_vote() -> None:
+    ranked = [
+        example("grep", 0.9, kind="negative"),
+        example("grep", 0.9, kind="negative"),
+        example("ls", 0.5),
+        example("retired_tool", 0.9),
+        example("retired_tool", 0.9),
+    ]
+    assert dominant_tool(ranked, {"grep", "ls"}, 0.5) == "ls"
+    assert dominant_tool([], {"grep"}, 0.5) == ""
+
+
+def test_without_a_dominant_tool_three_tools_are_offered_best_first() -> None:
+    ranked = [example("grep", 0.9), example("ls", 0.8), example("cat", 0.7), example("rm", 0.6)]
+    chosen, tools = choose_examples(ranked, 3, set())
+    assert tools == ["grep", "ls", "cat", "rm"]
+    # The best match sits last, nearest the request.
+    assert [e.tool_name for e in chosen] == ["cat", "ls", "grep"]
