@@ -152,6 +152,7 @@ class ToolCallingGenerator:
                 seed=request.seed,
                 json_schema=schema,
                 adapter=adapter,
+                copy_source=request.query if schema else "",
             ),
             on_text,
         )

@@ -55,6 +55,7 @@ def make_backend(settings: InferenceSettings) -> LLMBackend:
         settings.context_window,
         runtime=settings.llm_runtime,
         grammar_cache_dir=settings.state_dir("inference") / "grammars",
+        copy_bonus=settings.copy_bonus,
     )
 
 

@@ -199,6 +199,23 @@ def test_a_call_still_closes_when_the_token_budget_runs_out(
     assert result.completion_tokens <= budget
 
 
+def test_copy_bias_keeps_argument_values_spans_of_the_request(engine: LocalEngine) -> None:
+    """With a bonus no logit gap outweighs, every argument string is copied from the request."""
+    request = "Please run the command `cargo fmt --check` in the background"
+    copying = LocalEngine(engine.model_dir, EngineOptions(threads=1, copy_bonus=20.0))
+    schema = json.dumps(TWO_TOOLS["anyOf"][1])
+    result = copying.generate(
+        _prompt(copying, request), max_new_tokens=48, json_schema=schema, copy_source=request
+    )
+    call = json.loads(result.text)
+    assert call["name"] == "run_command"  # names and keys come from the grammar, unbiased
+    assert call["arguments"]["command"] and call["arguments"]["command"] in request
+    # Without a source (or with the bonus off) nothing changes: the plain engine's answer.
+    plain = engine.generate(_prompt(engine, request), max_new_tokens=48, json_schema=schema)
+    unbiased = copying.generate(_prompt(copying, request), max_new_tokens=48, json_schema=schema)
+    assert unbiased.token_ids == plain.token_ids
+
+
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
     schema = json.dumps(
         {

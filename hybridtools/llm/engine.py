@@ -39,6 +39,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from hybridtools.llm.adapters import AdapterSet
+from hybridtools.llm.copying import CopyBias
 from hybridtools.llm.decode_weights import (
     MAX_COMPACT_ROWS,
     DecodeSwitch,
@@ -110,6 +111,9 @@ class EngineOptions:
     max_json_string_chars: int = 200
     # Where compiled grammars are kept across restarts; None: memory only.
     grammar_cache_dir: Path | None = None
+    # Logit bonus for argument values copied from the request (`copy_source`,
+    # constrained generations only; see copying.py). 0 turns it off.
+    copy_bonus: float = 7.0
 
 
 @dataclass
@@ -303,6 +307,7 @@ class LocalEngine:
         json_schema: str | None = None,
         stop_strings: Sequence[str] = (),
         on_text: Callable[[str], None] | None = None,
+        copy_source: str = "",
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -310,7 +315,8 @@ class LocalEngine:
         `result.text`; an exception raised from it aborts the generation (the
         way a streaming caller cancels). `json_schema` constrains the output
         to JSON matching it; the result then ends with finish_reason "grammar"
-        once the value is complete.
+        once the value is complete, and `copy_source` (the user's request)
+        favours argument values copied from it (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)
@@ -320,6 +326,11 @@ class LocalEngine:
             constraint = (
                 self._grammars.new_constraint(json_schema, self.options.max_json_string_chars)
                 if json_schema
+                else None
+            )
+            copy = (
+                self._grammars.copy_bias(copy_source, self.options.copy_bonus)
+                if constraint is not None and copy_source and self.options.copy_bonus
                 else None
             )
             grammar_ms = (time.perf_counter() - grammar_started) * 1000
@@ -333,6 +344,7 @@ class LocalEngine:
                     seed=seed,
                     adapter=adapter,
                     constraint=constraint,
+                    copy=copy,
                     stop_strings=stop_strings,
                     on_text=on_text,
                 )
@@ -366,6 +378,7 @@ class LocalEngine:
         seed: int,
         adapter: str | None,
         constraint: JsonConstraint | None,
+        copy: CopyBias | None,
         stop_strings: Sequence[str],
         on_text: Callable[[str], None] | None,
     ) -> GenerationResult:
@@ -417,6 +430,9 @@ class LocalEngine:
         generated: list[int] = []
         if constraint is not None and self.options.jump_forward:
             generated = self._forced_tokens(constraint, max_new_tokens)
+        if copy is not None:
+            for token_id in generated:
+                copy.feed(token_id)
         forced_tokens = len(generated)
         tokens_from_prefill = len(generated)
         prompt_logits = checked_out.last_logits
@@ -446,6 +462,8 @@ class LocalEngine:
             if constraint is not None:
                 wrap_up = max_new_tokens - len(generated) <= _WRAP_UP_TOKENS
                 constraint.mask_logits(logits.unsqueeze(0), wrap_up=wrap_up)
+                if copy is not None:
+                    copy.apply(logits)
             token = choose_token(logits, temperature, top_p, generator)
             if token in self.stop_token_ids:
                 finish = "grammar" if constraint is not None else "stop"
@@ -457,6 +475,9 @@ class LocalEngine:
                 forced = self._forced_tokens(constraint, max_new_tokens - len(generated) - 1)
                 step.extend(forced)
                 forced_tokens += len(forced)
+            if copy is not None:
+                for token_id in step:
+                    copy.feed(token_id)
             generated.extend(step)
             if assembler.add(step):
                 finish = "stop"

@@ -48,6 +48,8 @@ import torch
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerBase
 
+from hybridtools.llm.copying import CopyBias, TokenIndex
+
 logger = logging.getLogger(__name__)
 
 # Keys that may sit beside a top-level `anyOf` without changing its meaning.
@@ -107,6 +109,7 @@ class GrammarCache:
         ).hexdigest()
         self._lock = threading.Lock()
         self._guard: _StringGuardTables | None = None
+        self._copy_index: TokenIndex | None = None
         self.hits = 0
         self.disk_hits = 0
         self.compiles = 0
@@ -194,6 +197,15 @@ class GrammarCache:
             max_string_chars,
             self.special_token_ids,
         )
+
+    def copy_bias(self, source: str, bonus: float) -> CopyBias:
+        """A copy bias towards spans of `source` for one generation (see copying.py)."""
+        guard = self._string_guard()
+        with self._lock:
+            if self._copy_index is None:
+                self._copy_index = TokenIndex(guard.token_bytes)
+            index = self._copy_index
+        return CopyBias(source, index, guard.token_bytes, bonus)
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:

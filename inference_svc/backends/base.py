@@ -31,6 +31,10 @@ class GenerationParams:
     json_schema: str | None = None
     # LoRA adapter name as the backend knows it; None = the base model.
     adapter: str | None = None
+    # The user's request, for a constrained call: argument values copied from
+    # it are favoured (hybridtools.llm.copying). The local backend only; TGI
+    # takes no logits processor per request and decodes without it.
+    copy_source: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,10 @@ class LocalBackend:
         context_window: int,
         runtime: LlmRuntime = "onnx",
         grammar_cache_dir: Path | None = None,
+        copy_bonus: float = 7.0,
     ) -> None:
         self.base_model = base_model
+        self._copy_bonus = copy_bonus
         self._runtime = runtime
         self._grammar_cache_dir = grammar_cache_dir
         self.context_window = context_window
@@ -54,6 +56,7 @@ class LocalBackend:
             # Compiled grammars survive restarts: compiling one tool's schema
             # takes seconds, loading it ~0.1 s.
             grammar_cache_dir=self._grammar_cache_dir,
+            copy_bonus=self._copy_bonus,
         )
         self._engine = await loop.run_in_executor(
             self._executor,
@@ -88,6 +91,7 @@ class LocalBackend:
             adapter=params.adapter,
             json_schema=params.json_schema,
             on_text=on_text,
+            copy_source=params.copy_source,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)

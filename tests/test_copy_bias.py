@@ -1,0 +1,107 @@
+"""Copy bias (hybridtools.llm.copying): tokens that keep an argument a span of the request."""
+
+from __future__ import annotations
+
+import torch
+
+from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source
+
+# A small vocabulary as byte strings, in the shape of a BPE tokenizer's.
+VOCAB = [
+    b'{"',
+    b"name",
+    b'":"',
+    b"run",
+    b'","',
+    b"arguments",
+    b'":{"',
+    b"command",
+    b"go",
+    b" test",
+    b" ./...",
+    b" -race",
+    b'"}}',
+    b'"',
+    b"pip",
+    b" list",
+    b" install",
+    b"\\n",
+    b"#pragma",
+    b" once",
+    b"Project",
+    b"fire",
+]
+IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
+INDEX = TokenIndex(VOCAB)
+
+
+def decode_into(bias: CopyBias, *pieces: bytes) -> None:
+    for piece in pieces:
+        bias.feed(IDS[piece])
+
+
+def favoured(bias: CopyBias) -> set[bytes]:
+    return {VOCAB[i] for i in bias.favoured()}
+
+
+def call_prefix(bias: CopyBias) -> None:
+    decode_into(bias, b'{"', b"name", b'":"', b"run", b'","', b"arguments", b'":{"', b"command")
+    decode_into(bias, b'":"')
+
+
+def test_keys_and_the_tool_name_are_never_biased() -> None:
+    bias = CopyBias("fire off `go test ./...`", INDEX, VOCAB, 4.0)
+    decode_into(bias, b'{"')
+    assert favoured(bias) == set()  # a key
+    decode_into(bias, b"name", b'":"')
+    assert favoured(bias) == set()  # the tool's name
+    decode_into(bias, b"run", b'","', b"arguments", b'":{"', b"command")
+    assert favoured(bias) == set()  # an argument's key
+
+
+def test_a_value_starts_at_a_word_and_continues_the_span() -> None:
+    bias = CopyBias("fire off `go test ./...` now", INDEX, VOCAB, 4.0)
+    call_prefix(bias)
+    assert {b"go", b"fire"} <= favoured(bias)
+    assert b"Project" not in favoured(bias)
+    decode_into(bias, b"go")
+    closing = {data for data in VOCAB if data.startswith(b'"')}
+    assert favoured(bias) - closing == {b" test"}
+    decode_into(bias, b" test")
+    # " ./..." continues the span; " -race" does not; a space follows "test", so
+    # closing the value here is a copy as well.
+    assert b" ./..." in favoured(bias) and b" -race" not in favoured(bias)
+    assert {b'"', b'"}}'} <= favoured(bias)
+
+
+def test_a_value_that_left_the_request_is_not_biased() -> None:
+    bias = CopyBias("exec `pip list --outdated`", INDEX, VOCAB, 4.0)
+    call_prefix(bias)
+    decode_into(bias, b"pip", b" install")
+    assert favoured(bias) == set()
+
+
+def test_newlines_are_copied_in_their_escaped_form() -> None:
+    source = "it should contain:\n#pragma once\n"
+    assert escaped_source(source).endswith(b"\\n#pragma once\\n")
+    bias = CopyBias(source, INDEX, VOCAB, 4.0)
+    call_prefix(bias)
+    assert b"#pragma" in favoured(bias)  # a word start after an escaped newline
+    decode_into(bias, b"#pragma", b" once")
+    # A pasted block runs on over its lines: the value does not end at a line end...
+    assert b"\\n" in favoured(bias) and b'"' not in favoured(bias)
+    decode_into(bias, b"\\n")
+    # ...but it may end where the request does.
+    assert b'"' in favoured(bias)
+
+
+def test_apply_adds_the_bonus_to_favoured_tokens_only() -> None:
+    bias = CopyBias("exec `pip list`", INDEX, VOCAB, 4.0)
+    call_prefix(bias)
+    decode_into(bias, b"pip")
+    logits = torch.zeros(len(VOCAB))
+    logits[IDS[b" install"]] = float("-inf")  # forbidden by the grammar: stays forbidden
+    bias.apply(logits)
+    assert logits[IDS[b" list"]] == 4.0
+    assert logits[IDS[b" once"]] == 0.0
+    assert logits[IDS[b" install"]] == float("-inf")
