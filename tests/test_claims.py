@@ -18,6 +18,7 @@ from bench.claims.datasets import build_ecosystem_data, old_approach_samples
 from bench.claims.metrics import (
     AnswerRecord,
     RequestEvidence,
+    evidence_summary,
     miss_cause,
     normalise_value,
     recall_at_k,
@@ -145,6 +146,29 @@ def test_rates_and_intervals() -> None:
     low, high = wilson_interval(8, 10) or (0, 0)
     assert 0.45 < low < 0.8 < high < 0.97
     assert wilson_interval(0, 0) is None
+
+
+def test_evidence_counts_single_candidates_and_whether_they_were_right() -> None:
+    def row(expected: str, candidates: list[str], detected: bool = True) -> dict[str, object]:
+        return {
+            "kind": "tool",
+            "expected_name": expected,
+            "top3": candidates,
+            "detected": detected,
+            "candidate_tools": candidates,
+            "search_ms": 1.0,
+        }
+
+    summary = evidence_summary(
+        [
+            row("grep", ["grep"]),
+            row("ls", ["grep"]),
+            row("ls", ["grep", "ls", "read"]),
+            row("ls", ["ls"], detected=False),  # not detected: offered nothing in the end
+        ]
+    )
+    assert summary["single_candidate"] == 2 and summary["single_candidate_right"] == 1
+    assert summary["candidate_recall"] == pytest.approx(2 / 3)
 
 
 def test_data_is_held_out_and_old_approach_samples_have_no_examples() -> None:

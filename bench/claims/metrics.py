@@ -348,12 +348,18 @@ def evidence_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     # candidates at all: a detection miss, not a retrieval one).
     detected = [row for row in tool_rows if row["detected"]]
     candidate_hits = sum(row["expected_name"] in row["candidate_tools"] for row in detected)
+    # One candidate: the retrieved examples agreed on a tool (ADR 0007).
+    single = [row for row in detected if len(row["candidate_tools"]) == 1]
     searches = [row["search_ms"] for row in rows]
     return {
         "tool_requests": len(tool_rows),
         "recall_at_3": recall_at_k(expected, [row["top3"] for row in tool_rows], 3),
         "recall_at_1": recall_at_k(expected, [row["top3"] for row in tool_rows], 1),
         "candidate_recall": candidate_hits / len(detected) if detected else None,
+        "single_candidate": len(single),
+        "single_candidate_right": sum(
+            row["candidate_tools"] == [row["expected_name"]] for row in single
+        ),
         "detected_tool_requests": sum(row["detected"] for row in tool_rows),
         "no_tool_requests": len(no_tool_rows),
         "detected_no_tool_requests": sum(row["detected"] for row in no_tool_rows),

@@ -374,7 +374,10 @@ def setup_section(loaded: Loaded) -> list[str]:
     lines += [
         "",
         '"No examples" still shows the candidate tools\' names and parameters (the service '
-        "picks them by retrieval): only the example lines are left out.",
+        "picks them by retrieval): only the example lines are left out. The service offers up "
+        "to three candidate tools, or only one when the retrieved examples agree on it (ADR "
+        "0007); constrained decoding on the local backend also favours argument values copied "
+        "from the request (ADR 0008).",
         "",
     ]
     return lines
@@ -720,8 +723,9 @@ def retrieval_section(loaded: Loaded) -> list[str]:
     lines.append(
         "`SearchExamples(limit=3)` with each held-out tool request: is the right tool among the "
         "three nearest examples (recall@3) or the first (recall@1)? And `BuildPrompt`: is it "
-        "among the candidate tools the prompt offers, was the request detected as a tool "
-        "request, and were no-tool requests (wrongly) detected?"
+        "among the candidate tools the prompt offers, did it offer a single tool (the "
+        "retrieved examples agreed on one, ADR 0007) and was that the right one, was the "
+        "request detected as a tool request, and were no-tool requests (wrongly) detected?"
     )
     lines.append("")
     rows = []
@@ -735,6 +739,9 @@ def retrieval_section(loaded: Loaded) -> list[str]:
                 pct(s.get("recall_at_1")),
                 pct(s.get("recall_at_3")),
                 pct(s.get("candidate_recall")),
+                f"{s.get('single_candidate_right', 0)}/{s.get('single_candidate', 0)}"
+                if "single_candidate" in s
+                else "–",
                 f"{s['detected_tool_requests']}/{s['tool_requests']}",
                 f"{s['detected_no_tool_requests']}/{s['no_tool_requests']}",
                 number(s.get("search_ms_mean"), 1),
@@ -747,6 +754,7 @@ def retrieval_section(loaded: Loaded) -> list[str]:
                 "recall@1",
                 "recall@3",
                 "right tool among candidates (detected)",
+                "single candidate: right / offered",
                 "tool requests detected",
                 "no-tool requests detected",
                 "search ms",
