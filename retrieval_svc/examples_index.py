@@ -549,13 +549,15 @@ class ExampleIndex:
             match["trained_in_adapter"] = False
         vector = await self._queries.embed(query)
         collection = alias_name(eco)
-        pool = max(limit, LEXICAL_POOL) if state.lexical else limit
-        hits: list[Hit] = self._store.search(
-            collection, vector, pool, match or None, score_threshold or None
-        )
-        ranked = [(hit, hit.score) for hit in hits]
-        if state.lexical and len(hits) > 1:
-            ranked = self._fused(collection, query, hits)
+        if state.lexical:
+            ranked = self._fused_search(
+                collection, query, vector, limit, match or None, score_threshold or None
+            )
+        else:
+            hits = self._store.search(
+                collection, vector, limit, match or None, score_threshold or None
+            )
+            ranked = [(hit, hit.score) for hit in hits]
         return SearchResult(
             eco,
             f"v{state.current}",
@@ -566,9 +568,47 @@ class ExampleIndex:
                     h.score,
                     relevance,
                 )
-                for h, relevance in ranked[:limit]
+                for h, relevance in ranked
             ],
         )
+
+    def _fused_search(
+        self,
+        collection: str,
+        query: str,
+        vector: Sequence[float],
+        limit: int,
+        match: dict[str, Any] | None,
+        score_threshold: float | None,
+    ) -> list[tuple[Hit, float]]:
+        """The best `limit` of the nearest LEXICAL_POOL by fused rank, with their payloads.
+
+        The pool comes without payloads (turning 64 payloads into Python objects
+        cost more than the search), and only the results' are read afterwards.
+        """
+        pool = self._store.search(
+            collection,
+            vector,
+            max(limit, LEXICAL_POOL),
+            match,
+            score_threshold,
+            with_payload=False,
+        )
+        ranked = (
+            self._fused(collection, query, pool)[:limit]
+            if len(pool) > 1
+            else [(hit, hit.score) for hit in pool]
+        )
+        found = {
+            hit.id: hit.payload
+            for hit in self._store.retrieve(collection, [h.id for h, _ in ranked])
+        }
+        # A point deleted since the search (a concurrent delete) is left out.
+        return [
+            (Hit(hit.id, hit.score, found[hit.id]), relevance)
+            for hit, relevance in ranked
+            if hit.id in found
+        ]
 
     def _fused(self, collection: str, query: str, hits: list[Hit]) -> list[tuple[Hit, float]]:
         """`hits` (nearest first) re-ranked by reciprocal-rank fusion with their BM25 ranks."""

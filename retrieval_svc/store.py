@@ -93,8 +93,12 @@ class VectorStore(Protocol):
         limit: int,
         match: Match | None = None,
         score_threshold: float | None = None,
+        with_payload: bool = True,
     ) -> list[Hit]:
         """Nearest points by cosine similarity; `collection` may be an alias."""
+
+    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Hit]:
+        """The points with these ids that exist, with payload (score 0), in no set order."""
 
     def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
         """The points among `ids` that share a term with `terms`, by BM25 score (no payload).

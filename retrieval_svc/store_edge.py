@@ -219,17 +219,27 @@ class EdgeVectorStore:
         limit: int,
         match: Match | None = None,
         score_threshold: float | None = None,
+        with_payload: bool = True,
     ) -> list[Hit]:
         points = self._shard(collection).query(
             edge.QueryRequest(
                 limit=limit,
                 query=edge.Query.Nearest(_floats(vector)),
                 filter=_edge_filter(match),
-                with_payload=True,
+                with_payload=with_payload,
                 score_threshold=score_threshold,
             )
         )
-        return [Hit(str(p.id), float(p.score), _without_bool_shadows(p.payload)) for p in points]
+        return [
+            Hit(str(p.id), float(p.score), _without_bool_shadows(p.payload) if with_payload else {})
+            for p in points
+        ]
+
+    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Hit]:
+        if not ids:
+            return []
+        records = self._shard(collection).retrieve(list(ids), with_payload=True, with_vector=False)
+        return [Hit(str(r.id), 0.0, _without_bool_shadows(r.payload)) for r in records]
 
     def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
         if not ids or not terms.indices:

@@ -125,16 +125,23 @@ class QdrantServerStore:
         limit: int,
         match: Match | None = None,
         score_threshold: float | None = None,
+        with_payload: bool = True,
     ) -> list[Hit]:
         response = self._client.query_points(
             collection,
             query=list(vector),
             query_filter=_filter(match),
             limit=limit,
-            with_payload=True,
+            with_payload=with_payload,
             score_threshold=score_threshold,
         )
         return [Hit(str(p.id), float(p.score), p.payload or {}) for p in response.points]
+
+    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Hit]:
+        if not ids:
+            return []
+        records = self._client.retrieve(collection, list(ids), with_payload=True)
+        return [Hit(str(r.id), 0.0, r.payload or {}) for r in records]
 
     def rank_by_terms(self, collection: str, terms: SparseTerms, ids: Sequence[str]) -> list[Hit]:
         if not ids or not terms.indices:

@@ -120,6 +120,19 @@ def test_rank_by_terms_scores_bm25_among_the_given_points(store: VectorStore) ->
     assert store.search("c", points[2].vector, limit=1)[0].id == ids[2]
 
 
+def test_search_without_payload_then_retrieve_by_id(store: VectorStore) -> None:
+    store.create_collection("c", SCHEMA)
+    points = _points(10)
+    store.upsert("c", points)
+    bare = store.search("c", points[3].vector, limit=4, with_payload=False)
+    assert bare[0].id == points[3].id and all(hit.payload == {} for hit in bare)
+    wanted = [bare[0].id, point_id("never-stored"), bare[1].id]
+    found = {hit.id: hit.payload for hit in store.retrieve("c", wanted)}
+    assert set(found) == {bare[0].id, bare[1].id}
+    assert found[points[3].id]["n"] == 3
+    assert store.retrieve("c", []) == []
+
+
 def test_upsert_same_id_replaces(store: VectorStore) -> None:
     store.create_collection("c", SCHEMA)
     points = _points(5)
