@@ -96,7 +96,7 @@ def rank_examples(
     def key(example: RetrievedExample) -> float:
         stale = catalog_version and example.tool_version and example.tool_version != catalog_version
         return (
-            (example.relevance or example.score)
+            example.relevance
             + QUALITY_WEIGHT * example.quality_score
             - (STALE_VERSION_PENALTY if stale else 0.0)
         )
@@ -109,7 +109,7 @@ def dominant_tool(ranked: Sequence[RetrievedExample], known_tools: set[str], sha
     votes: dict[str, float] = {}
     for example in ranked:
         if example.kind == "positive" and (not known_tools or example.tool_name in known_tools):
-            weight = max(example.relevance or example.score, 0.0)
+            weight = max(example.relevance, 0.0)
             votes[example.tool_name] = votes.get(example.tool_name, 0.0) + weight
     total = sum(votes.values())
     if total <= 0:

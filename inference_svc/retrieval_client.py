@@ -38,11 +38,11 @@ class RetrievedExample:
     call_arguments: dict[str, Any]
     kind: str  # positive | negative
     score: float  # cosine similarity of its request to the query
+    # The retrieval service's ranking key (cosine fused with BM25, see
+    # retrieval_svc.examples_index); the score where a service sends none.
+    relevance: float
     quality_score: float
     tool_version: str
-    # The retrieval service's ranking key (cosine fused with BM25, see
-    # retrieval_svc.examples_index); a service without it sends 0: the score.
-    relevance: float = 0.0
     wrong_call_name: str = ""
     wrong_call_arguments: dict[str, Any] | None = None
     error_description: str = ""

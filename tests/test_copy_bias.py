@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source
+from hybridtools.llm.json_position import JsonPosition
 
 # A small vocabulary as byte strings, in the shape of a BPE tokenizer's.
 VOCAB = [
@@ -35,9 +36,14 @@ IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
 INDEX = TokenIndex(VOCAB)
 
 
+def new_bias(source: str) -> CopyBias:
+    return CopyBias(source, INDEX, JsonPosition(), 4.0)
+
+
 def decode_into(bias: CopyBias, *pieces: bytes) -> None:
+    """Accepts tokens as the constraint does: their bytes move the shared JSON position."""
     for piece in pieces:
-        bias.feed(IDS[piece])
+        bias.position.feed(VOCAB[IDS[piece]])
 
 
 def favoured(bias: CopyBias) -> set[bytes]:
@@ -50,7 +56,7 @@ def call_prefix(bias: CopyBias) -> None:
 
 
 def test_keys_and_the_tool_name_are_never_biased() -> None:
-    bias = CopyBias("fire off `go test ./...`", INDEX, VOCAB, 4.0)
+    bias = new_bias("fire off `go test ./...`")
     decode_into(bias, b'{"')
     assert favoured(bias) == set()  # a key
     decode_into(bias, b"name", b'":"')
@@ -60,7 +66,7 @@ def test_keys_and_the_tool_name_are_never_biased() -> None:
 
 
 def test_a_value_starts_at_a_word_and_continues_the_span() -> None:
-    bias = CopyBias("fire off `go test ./...` now", INDEX, VOCAB, 4.0)
+    bias = new_bias("fire off `go test ./...` now")
     call_prefix(bias)
     assert {b"go", b"fire"} <= favoured(bias)
     assert b"Project" not in favoured(bias)
@@ -75,7 +81,7 @@ def test_a_value_starts_at_a_word_and_continues_the_span() -> None:
 
 
 def test_a_value_that_left_the_request_is_not_biased() -> None:
-    bias = CopyBias("exec `pip list --outdated`", INDEX, VOCAB, 4.0)
+    bias = new_bias("exec `pip list --outdated`")
     call_prefix(bias)
     decode_into(bias, b"pip", b" install")
     assert favoured(bias) == set()
@@ -84,7 +90,7 @@ def test_a_value_that_left_the_request_is_not_biased() -> None:
 def test_newlines_are_copied_in_their_escaped_form() -> None:
     source = "it should contain:\n#pragma once\n"
     assert escaped_source(source).endswith(b"\\n#pragma once\\n")
-    bias = CopyBias(source, INDEX, VOCAB, 4.0)
+    bias = new_bias(source)
     call_prefix(bias)
     assert b"#pragma" in favoured(bias)  # a word start after an escaped newline
     decode_into(bias, b"#pragma", b" once")
@@ -96,7 +102,7 @@ def test_newlines_are_copied_in_their_escaped_form() -> None:
 
 
 def test_apply_adds_the_bonus_to_favoured_tokens_only() -> None:
-    bias = CopyBias("exec `pip list`", INDEX, VOCAB, 4.0)
+    bias = new_bias("exec `pip list`")
     call_prefix(bias)
     decode_into(bias, b"pip")
     logits = torch.zeros(len(VOCAB))

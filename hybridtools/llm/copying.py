@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import torch
 
+from hybridtools.llm.json_position import JsonPosition
+
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
 _MAX_TOKEN_BYTES = 24
@@ -38,7 +40,6 @@ _BOUNDARY = frozenset(b" \t`'\"()[]{}<>,;:=|\\")
 _SPAN_END = frozenset(b" \t`'\"),;]}>")
 # Escapes of the JSON form end with these; a word starts after "\\n".
 _ESCAPED_BOUNDARY = frozenset(b'ntr"\\')
-_QUOTE = 0x22
 _BACKSLASH = 0x5C
 
 
@@ -60,62 +61,14 @@ class TokenIndex:
         self.closing_ids = [i for i, data in enumerate(token_bytes) if data[:1] == b'"']
 
 
-class _JsonPath:
-    """Where the output is in a compact JSON value: inside a value string, and how deep."""
-
-    def __init__(self) -> None:
-        self.containers: list[int] = []  # b"{" or b"[" per open container
-        self.expect_key = False
-        self.in_string = False
-        self.string_is_value = False
-        self.escaped = False
-        self.value = bytearray()  # the current value string so far, as written
-
-    def feed(self, data: bytes) -> None:
-        for byte in data:
-            if self.in_string:
-                if self.escaped:
-                    self.escaped = False
-                elif byte == _BACKSLASH:
-                    self.escaped = True
-                elif byte == _QUOTE:
-                    self.in_string = False
-                    if not self.string_is_value:
-                        self.expect_key = False
-                    continue
-                self.value.append(byte)
-            elif byte == _QUOTE:
-                self.in_string = True
-                self.string_is_value = not (
-                    self.containers and self.containers[-1] == ord("{") and self.expect_key
-                )
-                self.value.clear()
-            elif byte in (ord("{"), ord("[")):
-                self.containers.append(byte)
-                self.expect_key = byte == ord("{")
-            elif byte in (ord("}"), ord("]")):
-                if self.containers:
-                    self.containers.pop()
-                self.expect_key = False
-            elif byte == ord(","):
-                self.expect_key = bool(self.containers) and self.containers[-1] == ord("{")
-            elif byte == ord(":"):
-                self.expect_key = False
-
-    def in_argument_value(self) -> bool:
-        """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
-        return self.in_string and self.string_is_value and len(self.containers) >= 2
-
-
 class CopyBias:
-    """The bias for one generation; `feed` it every accepted token's bytes."""
+    """The bias for one generation; `position` is its constraint's, fed as tokens are accepted."""
 
-    def __init__(self, source: str, index: TokenIndex, token_bytes: Sequence[bytes], bonus: float):
+    def __init__(self, source: str, index: TokenIndex, position: JsonPosition, bonus: float):
         self._source = escaped_source(source)
         self._index = index
-        self._token_bytes = token_bytes
         self._bonus = bonus
-        self._path = _JsonPath()
+        self.position = position
         self._word_starts = [
             i
             for i in range(len(self._source))
@@ -129,15 +82,11 @@ class CopyBias:
             and self._source[position] in _ESCAPED_BOUNDARY
         )
 
-    def feed(self, token_id: int) -> None:
-        if 0 <= token_id < len(self._token_bytes):
-            self._path.feed(self._token_bytes[token_id])
-
     def favoured(self) -> list[int]:
         """Token ids that keep the current argument value a span of the request."""
-        if not self._path.in_argument_value():
+        if not self.position.in_argument_value():
             return []
-        value = bytes(self._path.value)
+        value = bytes(self.position.string)
         source = self._source
         if value:
             positions = []
@@ -151,7 +100,7 @@ class CopyBias:
         for position in positions:
             if (
                 value
-                and not self._path.escaped
+                and not self.position.escaped
                 and (
                     position == len(source)
                     or source[position] in _SPAN_END

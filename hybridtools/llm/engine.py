@@ -329,7 +329,7 @@ class LocalEngine:
                 else None
             )
             copy = (
-                self._grammars.copy_bias(copy_source, self.options.copy_bonus)
+                self._grammars.copy_bias(constraint, copy_source, self.options.copy_bonus)
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None
             )
@@ -430,9 +430,6 @@ class LocalEngine:
         generated: list[int] = []
         if constraint is not None and self.options.jump_forward:
             generated = self._forced_tokens(constraint, max_new_tokens)
-        if copy is not None:
-            for token_id in generated:
-                copy.feed(token_id)
         forced_tokens = len(generated)
         tokens_from_prefill = len(generated)
         prompt_logits = checked_out.last_logits
@@ -475,9 +472,6 @@ class LocalEngine:
                 forced = self._forced_tokens(constraint, max_new_tokens - len(generated) - 1)
                 step.extend(forced)
                 forced_tokens += len(forced)
-            if copy is not None:
-                for token_id in step:
-                    copy.feed(token_id)
             generated.extend(step)
             if assembler.add(step):
                 finish = "stop"

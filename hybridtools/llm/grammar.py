@@ -49,6 +49,7 @@ import xgrammar as xgr
 from transformers import PreTrainedTokenizerBase
 
 from hybridtools.llm.copying import CopyBias, TokenIndex
+from hybridtools.llm.json_position import JsonPosition
 
 logger = logging.getLogger(__name__)
 
@@ -198,14 +199,14 @@ class GrammarCache:
             self.special_token_ids,
         )
 
-    def copy_bias(self, source: str, bonus: float) -> CopyBias:
-        """A copy bias towards spans of `source` for one generation (see copying.py)."""
+    def copy_bias(self, constraint: JsonConstraint, source: str, bonus: float) -> CopyBias:
+        """A copy bias towards spans of `source` for `constraint`'s generation (copying.py)."""
         guard = self._string_guard()
         with self._lock:
             if self._copy_index is None:
                 self._copy_index = TokenIndex(guard.token_bytes)
             index = self._copy_index
-        return CopyBias(source, index, guard.token_bytes, bonus)
+        return CopyBias(source, index, constraint.position, bonus)
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:
@@ -233,7 +234,8 @@ class JsonConstraint:
         self._union: torch.Tensor | None = None
         self._guard = guard
         self._max_string_chars = max_string_chars
-        self._strings = _JsonStringState()
+        # Fed every accepted token; read by the string guard and the copy bias.
+        self.position = JsonPosition()
         self._forbidden = torch.tensor(sorted(forbidden_token_ids), dtype=torch.long)
 
     def _live_bitmask(self) -> torch.Tensor:
@@ -279,8 +281,8 @@ class JsonConstraint:
             logits[..., self._forbidden] = float("-inf")
         if self._guard is None:
             return
-        if self._strings.in_string:
-            if wrap_up or self._strings.length >= self._max_string_chars:
+        if self.position.in_string:
+            if wrap_up or self.position.length >= self._max_string_chars:
                 self._keep_only(logits, self._guard.closes_string)
         elif wrap_up:
             self._keep_only(logits, self._guard.closes_container)
@@ -305,7 +307,7 @@ class JsonConstraint:
 
     def _track(self, token_id: int) -> None:
         if self._guard is not None and token_id < len(self._guard.token_bytes):
-            self._strings.feed(self._guard.token_bytes[token_id])
+            self.position.feed(self._guard.token_bytes[token_id])
 
     def is_stop_token(self, token_id: int) -> bool:
         return token_id in self._stop_token_ids
@@ -378,30 +380,6 @@ def without_string_bounds(schema: Any) -> Any:
     if isinstance(schema, list):
         return [without_string_bounds(item) for item in schema]
     return schema
-
-
-class _JsonStringState:
-    """Whether the output is inside a JSON string, and how long that string is."""
-
-    def __init__(self) -> None:
-        self.in_string = False
-        self.escaped = False
-        self.length = 0
-
-    def feed(self, data: bytes) -> None:
-        for byte in data:
-            if not self.in_string:
-                if byte == 0x22:  # "
-                    self.in_string, self.length = True, 0
-            elif self.escaped:
-                self.escaped = False
-                self.length += 1
-            elif byte == 0x5C:  # backslash
-                self.escaped = True
-            elif byte == 0x22:
-                self.in_string = False
-            elif byte & 0xC0 != 0x80:  # count characters, not UTF-8 continuation bytes
-                self.length += 1
 
 
 class _StringGuardTables:

@@ -1,0 +1,68 @@
+"""Where a constrained generation is inside the compact JSON it writes.
+
+One tracker, fed each accepted token's bytes by the JsonConstraint, answers
+both of its readers: the string-length guard (grammar.py: is the output
+inside a string, and how many characters long is it) and the copy bias
+(copying.py: is it inside an argument's value, and what has that value
+so far).
+"""
+
+from __future__ import annotations
+
+_QUOTE = 0x22
+_BACKSLASH = 0x5C
+_OPEN_OBJECT, _OPEN_ARRAY = ord("{"), ord("[")
+_CLOSERS = (ord("}"), ord("]"))
+
+
+class JsonPosition:
+    def __init__(self) -> None:
+        self.containers: list[int] = []  # ord("{") or ord("[") per open container
+        self.expect_key = False
+        self.in_string = False
+        self.string_is_value = False
+        self.escaped = False
+        # The current string so far: its bytes as written (escapes included)
+        # and its length in characters (an escape counts as one, UTF-8
+        # continuation bytes as none).
+        self.string = bytearray()
+        self.length = 0
+
+    def feed(self, data: bytes) -> None:
+        for byte in data:
+            if self.in_string:
+                if self.escaped:
+                    self.escaped = False
+                    self.length += 1
+                elif byte == _BACKSLASH:
+                    self.escaped = True
+                elif byte == _QUOTE:
+                    self.in_string = False
+                    if not self.string_is_value:
+                        self.expect_key = False
+                    continue
+                elif byte & 0xC0 != 0x80:
+                    self.length += 1
+                self.string.append(byte)
+            elif byte == _QUOTE:
+                self.in_string = True
+                self.string_is_value = not (
+                    self.containers and self.containers[-1] == _OPEN_OBJECT and self.expect_key
+                )
+                self.string.clear()
+                self.length = 0
+            elif byte in (_OPEN_OBJECT, _OPEN_ARRAY):
+                self.containers.append(byte)
+                self.expect_key = byte == _OPEN_OBJECT
+            elif byte in _CLOSERS:
+                if self.containers:
+                    self.containers.pop()
+                self.expect_key = False
+            elif byte == ord(","):
+                self.expect_key = bool(self.containers) and self.containers[-1] == _OPEN_OBJECT
+            elif byte == ord(":"):
+                self.expect_key = False
+
+    def in_argument_value(self) -> bool:
+        """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
+        return self.in_string and self.string_is_value and len(self.containers) >= 2
