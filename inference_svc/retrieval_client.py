@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.channels import aio_channel
@@ -22,7 +21,7 @@ from hybridtools.core.errors import (
     UnavailableError,
 )
 from hybridtools.ecosystems.catalog import Catalog
-from hybridtools.ecosystems.schemas import integral_floats_to_int
+from hybridtools.ecosystems.examples import arguments_from_call
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as rpb_grpc
 
@@ -55,10 +54,6 @@ class ExampleSearch:
     examples: list[RetrievedExample]
 
 
-def _plain(struct: Any) -> dict[str, Any]:
-    return json_format.MessageToDict(struct) if struct is not None else {}
-
-
 def _to_example(scored: tools_pb2.ScoredToolExample) -> RetrievedExample:
     example = scored.example
     negative = example.kind == tools_pb2.EXAMPLE_KIND_NEGATIVE
@@ -67,16 +62,14 @@ def _to_example(scored: tools_pb2.ScoredToolExample) -> RetrievedExample:
         tool_name=example.tool_name,
         request=example.request,
         call_name=example.call.name,
-        call_arguments=integral_floats_to_int(_plain(example.call.arguments)),
+        call_arguments=arguments_from_call(example.call),
         kind="negative" if negative else "positive",
         score=scored.score,
         relevance=scored.relevance or scored.score,
         quality_score=example.quality_score,
         tool_version=example.tool_version,
         wrong_call_name=example.wrong_call.name if negative else "",
-        wrong_call_arguments=integral_floats_to_int(_plain(example.wrong_call.arguments))
-        if negative
-        else None,
+        wrong_call_arguments=arguments_from_call(example.wrong_call) if negative else None,
         error_description=example.error_description,
     )
 

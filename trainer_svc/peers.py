@@ -19,10 +19,8 @@ sampled, not exported; an export RPC on the retrieval service would fix that.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
-from google.protobuf import json_format
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.channels import aio_channel, bearer_metadata
@@ -32,7 +30,6 @@ from hybridtools.core.errors import (
     UnavailableError,
 )
 from hybridtools.ecosystems.catalog import Catalog
-from hybridtools.ecosystems.schemas import integral_floats_to_int
 from hybridtools.inference.v1 import inference_service_pb2 as ipb
 from hybridtools.inference.v1 import inference_service_pb2_grpc as ipb_grpc
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
@@ -61,11 +58,6 @@ def _mapped(error: grpc.aio.AioRpcError, service: str, address: str, what: str) 
             f"{service} at {address} did not answer {what}: {code.name} {details}".strip()
         )
     return PeerCallError(f"{service} refused {what}: {code.name} {details}".strip(), code)
-
-
-def plain(struct: Any) -> Any:
-    """A protobuf Struct as plain JSON values; whole doubles back to integers."""
-    return integral_floats_to_int(json_format.MessageToDict(struct))
 
 
 @dataclass(frozen=True)

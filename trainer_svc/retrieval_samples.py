@@ -15,9 +15,10 @@ from typing import Any
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.ecosystems.catalog import Catalog
+from hybridtools.ecosystems.examples import arguments_from_call
 from hybridtools.prompting import PromptExample, PromptTool, build_messages, canonical_call_json
 from trainer_svc.composer import RetrievalSpec, Sample
-from trainer_svc.peers import RetrievalClient, plain
+from trainer_svc.peers import RetrievalClient
 
 # Tools in each sample's tool list besides the right one, as the inference
 # service shows its candidate tools.
@@ -32,7 +33,7 @@ def _prompt_tool(catalog: Catalog | None, name: str) -> PromptTool:
 
 
 def _as_prompt_example(example: tools_pb2.ToolExample) -> PromptExample:
-    return PromptExample(example.request, example.call.name, plain(example.call.arguments))
+    return PromptExample(example.request, example.call.name, arguments_from_call(example.call))
 
 
 def examples_to_samples(
@@ -63,7 +64,7 @@ def examples_to_samples(
             [_prompt_tool(catalog, name) for name in tools],
             [_as_prompt_example(e) for e in shown],
         )
-        reply = canonical_call_json(tool, plain(example.call.arguments))
+        reply = canonical_call_json(tool, arguments_from_call(example.call))
         messages.append({"role": "assistant", "content": reply})
         meta: dict[str, Any] = {
             "kind": "retrieved",

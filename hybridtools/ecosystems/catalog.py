@@ -72,7 +72,11 @@ class ToolSpec:
 
     @classmethod
     def from_proto(cls, message: tools_pb2.ToolDefinition) -> ToolSpec:
-        parameters = integral_floats_to_int(json_format.MessageToDict(message.parameters))
+        # A Struct's keys come in an order that changes from process to process
+        # (upb's map); sorted, every service shows the same schema in its prompts.
+        parameters = _sorted_keys(
+            integral_floats_to_int(json_format.MessageToDict(message.parameters))
+        )
         return cls(message.name, message.description, normalize_parameters(parameters))
 
     def to_prompt_tool(self) -> PromptTool:
@@ -251,3 +255,11 @@ def _packaged_text(name: str) -> str:
 @functools.cache
 def _load_packaged(name: str) -> Catalog:
     return _catalog_from_document(json.loads(_packaged_text(name)), name, source=f"{name}.json")
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value

@@ -81,8 +81,8 @@ class ToolExampleRecord:
 
     @classmethod
     def from_proto(cls, message: tools_pb2.ToolExample) -> ToolExampleRecord:
-        call_arguments = _arguments_from_proto(message.call)
-        wrong_arguments = _arguments_from_proto(message.wrong_call)
+        call_arguments = arguments_from_call(message.call)
+        wrong_arguments = arguments_from_call(message.wrong_call)
         return cls(
             id=message.id,
             ecosystem=message.ecosystem,
@@ -172,7 +172,12 @@ def _fill_call(
         message.arguments.update(_plain(arguments))
 
 
-def _arguments_from_proto(call: tools_pb2.ToolCall) -> dict[str, Any]:
+def arguments_from_call(call: tools_pb2.ToolCall) -> dict[str, Any]:
+    """A call's arguments in the order its rendered form has them.
+
+    Read straight from the Struct, the keys come in an order that changes from
+    process to process (upb's map), and with them the prompts built from them.
+    """
     arguments = integral_floats_to_int(json_format.MessageToDict(call.arguments))
     return _order_as_rendered(arguments, call.rendered)
 
