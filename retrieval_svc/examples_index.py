@@ -48,7 +48,7 @@ MAX_SEARCH_LIMIT = 100
 # A search of a version indexed with its requests' terms re-ranks this many
 # nearest examples by reciprocal-rank fusion of their cosine and BM25 ranks
 # (ADR 0007). Measured on 240 held-out requests of the built-in ecosystems:
-# the right tool among the first three tools 83% -> 90%, first 58% -> 62%.
+# the right tool among the first three tools 83% -> 90%, first 58% -> 61%.
 LEXICAL_POOL = 64
 RRF_K = 60
 
@@ -594,11 +594,10 @@ class ExampleIndex:
             score_threshold,
             with_payload=False,
         )
-        ranked = (
-            self._fused(collection, query, pool)[:limit]
-            if len(pool) > 1
-            else [(hit, hit.score) for hit in pool]
-        )
+        # Equal scores would come back in the store's internal order: ties go by
+        # id, so that the order depends on the data alone.
+        pool = sorted(pool, key=lambda hit: (-hit.score, hit.id))
+        ranked = self._fused(collection, query, pool)[:limit]
         found = {
             hit.id: hit.payload
             for hit in self._store.retrieve(collection, [h.id for h, _ in ranked])
@@ -619,6 +618,9 @@ class ExampleIndex:
         except Exception as exc:  # noqa: BLE001 - e.g. a rollback to a version without terms
             log.warning("lexical ranking failed; cosine order kept", error=str(exc))
             return [(hit, hit.score) for hit in hits]
+        nearness = {hit.id: rank for rank, hit in enumerate(hits)}
+        # Requests made from one template often score the same BM25: the nearer one first.
+        lexical = sorted(lexical, key=lambda hit: (-hit.score, nearness[hit.id]))
         lexical_rank = {hit.id: rank for rank, hit in enumerate(lexical)}
         unmatched = len(hits)  # no term in common: ranked after every match
 
