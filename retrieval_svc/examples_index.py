@@ -36,6 +36,7 @@ from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed
 from retrieval_svc.lexical import document_terms, query_terms
 from retrieval_svc.sources import LoadedSource, validate_all
 from retrieval_svc.store import CollectionSchema, Hit, StoredPoint, VectorStore, point_id
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,11 @@ MAX_SEARCH_LIMIT = 100
 # the right tool among the first three tools 83% -> 90%, first 58% -> 61%.
 LEXICAL_POOL = 64
 RRF_K = 60
+# A version's tool router (ADR 0009) lives in the store's metadata under this
+# prefix and the version's collection name.
+ROUTER_KEY_PREFIX = "tool_router__"
+ROUTER_TTL_S = 30.0
+MAX_TOOL_LIKELIHOODS = 5
 
 
 def validate_ecosystem_name(name: str) -> str:
@@ -70,6 +76,10 @@ def alias_name(ecosystem: str) -> str:
 
 def version_collection(ecosystem: str, version: int) -> str:
     return f"{COLLECTION}__{ecosystem}__v{version}"
+
+
+def _router_key(collection: str) -> str:
+    return ROUTER_KEY_PREFIX + collection
 
 
 def _meta_key(ecosystem: str) -> str:
@@ -164,6 +174,8 @@ class EcosystemSummary:
     tools: list[ToolCounts]
     index_time: str
     catalog: dict[str, Any] | None
+    # The serving version's tool router is fitted (ADR 0009).
+    tool_router: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,8 @@ class SearchResult:
     ecosystem: str
     version: str
     hits: list[ExampleHit] = field(default_factory=list)
+    # (tool, probability), likeliest first: asked for, and the version has a router.
+    tool_likelihoods: list[tuple[str, float]] = field(default_factory=list)
 
 
 # Reads the source, given the ecosystem's current catalog (None for a new one).
@@ -225,6 +239,10 @@ class ExampleIndex:
         self._states: dict[str, EcosystemState] = {}
         self._active: str = ""
         self._loaded_at = -1e9
+        # collection -> (when read, its router or None); None is read again
+        # after the TTL, since the fit ends after the swap (maybe on a replica).
+        self._routers: dict[str, tuple[float, ToolRouter | None]] = {}
+        self._router_fits: dict[str, threading.Thread] = {}
 
     # -- metadata -----------------------------------------------------------
 
@@ -313,7 +331,7 @@ class ExampleIndex:
             if self._store.resolve_alias(alias_name(found["eco"])) == collection:
                 continue
             if int(found["n"]) not in keep:
-                self._store.drop_collection(collection)
+                self._drop_version(collection)
                 dropped.append(collection)
         if dropped:
             log.info("dropped unfinished versions", collections=dropped)
@@ -330,7 +348,11 @@ class ExampleIndex:
     # -- swap, rollback, activate ------------------------------------------
 
     async def swap(
-        self, ecosystem: str, load: SourceLoader, activate: bool
+        self,
+        ecosystem: str,
+        load: SourceLoader,
+        activate: bool,
+        wait_for_router: bool = False,
     ) -> AsyncIterator[SwapEvent]:
         """Indexes a new version and switches to it; yields progress, then the result."""
         validate_ecosystem_name(ecosystem)
@@ -343,7 +365,7 @@ class ExampleIndex:
 
         def run() -> SwapEvent:
             try:
-                return self._swap_blocking(ecosystem, load, activate, report)
+                return self._swap_blocking(ecosystem, load, activate, report, wait_for_router)
             finally:
                 lock.release()  # held until the work ends, even if the client left
 
@@ -365,6 +387,7 @@ class ExampleIndex:
         load: SourceLoader,
         activate: bool,
         report: Callable[[SwapEvent], None],
+        wait_for_router: bool = False,
     ) -> SwapEvent:
         started = time.perf_counter()
         self._refresh(force=True)
@@ -384,7 +407,7 @@ class ExampleIndex:
         state = old_state or EcosystemState(name=ecosystem)
         version = max(state.next_version, 1)
         collection = version_collection(ecosystem, version)
-        self._store.drop_collection(collection)  # a leftover of a crashed swap
+        self._drop_version(collection)  # a leftover of a crashed swap
         self._store.create_collection(
             collection,
             CollectionSchema(
@@ -431,7 +454,7 @@ class ExampleIndex:
                 )
             self._store.switch_alias(alias, collection)
         except BaseException:
-            self._store.drop_collection(collection)
+            self._drop_version(collection)
             raise
         too_old = state.previous
         new_state = EcosystemState(
@@ -449,11 +472,21 @@ class ExampleIndex:
         )
         self._save_state(new_state)
         if too_old is not None:
-            self._store.drop_collection(version_collection(ecosystem, too_old))
+            self._drop_version(version_collection(ecosystem, too_old))
         self._refresh(force=True)
         if activate or not self._active:
             self._set_active(ecosystem)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        positives = [i for i, e in enumerate(examples) if to_payload(e)["kind"] == "positive"]
+        fit = self._start_router_fit(
+            collection,
+            [examples[i]["request"] for i in positives],
+            [vectors[i] for i in positives],
+            [examples[i].get("tool_name", "") for i in positives],
+        )
+        if wait_for_router:
+            report(SwapEvent("fitting_router", len(positives), len(positives)))
+            fit.join()
         log.info(
             "ecosystem swapped",
             ecosystem=ecosystem,
@@ -522,6 +555,69 @@ class ExampleIndex:
         await asyncio.to_thread(self._set_active, ecosystem)
         return await asyncio.to_thread(self._summary, state, True), previously
 
+    # -- tool routers -----------------------------------------------------------
+
+    def _drop_version(self, collection: str) -> None:
+        self._store.drop_collection(collection)
+        self._forget_router(collection)
+
+    def _forget_router(self, collection: str) -> None:
+        self._store.delete_meta(_router_key(collection))
+        self._routers[collection] = (time.monotonic(), None)
+
+    def _start_router_fit(
+        self,
+        collection: str,
+        requests: list[str],
+        vectors: Sequence[Sequence[float]],
+        tool_names: list[str],
+    ) -> threading.Thread:
+        """Fits the version's router in the background: the swap has already switched."""
+
+        def fit() -> None:
+            started = time.perf_counter()
+            try:
+                router = fit_tool_router(requests, vectors, tool_names)
+                if router is None or not self._store.collection_exists(collection):
+                    return
+                self._store.put_meta(_router_key(collection), router.to_meta())
+                self._routers[collection] = (time.monotonic(), router)
+                log.info(
+                    "tool router fitted",
+                    collection=collection,
+                    examples=len(requests),
+                    tools=len(router.tools),
+                    elapsed_ms=round((time.perf_counter() - started) * 1000),
+                )
+            except Exception as exc:  # noqa: BLE001 - the version serves without one
+                log.warning("tool router not fitted", collection=collection, error=str(exc))
+            finally:
+                self._router_fits.pop(collection, None)
+
+        thread = threading.Thread(target=fit, name=f"router-fit-{collection}", daemon=True)
+        self._router_fits[collection] = thread
+        thread.start()
+        return thread
+
+    def wait_for_router_fits(self, timeout_s: float | None = None) -> None:
+        """Blocks until the running fits end (tests, and a clean shutdown)."""
+        for thread in list(self._router_fits.values()):
+            thread.join(timeout_s)
+
+    def _router(self, collection: str) -> ToolRouter | None:
+        now = time.monotonic()
+        cached = self._routers.get(collection)
+        if cached is not None:
+            # A router found is read again less often (it is MBs of JSON): another
+            # replica's DeleteExamples reaches this one within ROUTER_TTL_S.
+            ttl = ROUTER_TTL_S if cached[1] is not None else self._meta_ttl_s
+            if now - cached[0] < ttl:
+                return cached[1]
+        meta = self._store.get_meta(_router_key(collection))
+        router = ToolRouter.from_meta(meta) if meta is not None else None
+        self._routers[collection] = (now, router)
+        return router
+
     # -- reads ----------------------------------------------------------------
 
     async def search(
@@ -533,6 +629,7 @@ class ExampleIndex:
         include_negatives: bool = False,
         exclude_trained: bool = False,
         score_threshold: float = 0.0,
+        rank_tools: bool = False,
     ) -> SearchResult:
         if not query.strip():
             raise InvalidArgumentError("query is empty")
@@ -558,6 +655,11 @@ class ExampleIndex:
                 collection, vector, limit, match or None, score_threshold or None
             )
             ranked = [(hit, hit.score) for hit in hits]
+        likelihoods: list[tuple[str, float]] = []
+        if rank_tools:
+            router = self._router(version_collection(eco, state.current))
+            if router is not None:
+                likelihoods = _restricted(router.likelihoods(query, vector), tool_names)
         return SearchResult(
             eco,
             f"v{state.current}",
@@ -570,6 +672,7 @@ class ExampleIndex:
                 )
                 for h, relevance in ranked
             ],
+            likelihoods[:MAX_TOOL_LIKELIHOODS],
         )
 
     def _fused_search(
@@ -657,6 +760,7 @@ class ExampleIndex:
             tools=tools,
             index_time=state.index_time,
             catalog=state.catalog,
+            tool_router=self._router(version_collection(state.name, state.current)) is not None,
         )
 
     async def list(self, with_tools: bool = True) -> tuple[list[EcosystemSummary], str]:
@@ -734,12 +838,17 @@ class ExampleIndex:
         state = self._state(ecosystem)
         collection = version_collection(ecosystem, state.current)
         if tool_names:
-            return self._store.delete(collection, {"tool_name": tool_names}), False
+            deleted = self._store.delete(collection, {"tool_name": tool_names})
+            if deleted:
+                # The router would still send requests to the deleted tools;
+                # the version ranks by its examples alone until the next swap.
+                self._forget_router(collection)
+            return deleted, False
         count = self._store.count(collection)
         self._store.delete_alias(alias_name(ecosystem))
         for version in (state.current, state.previous):
             if version is not None:
-                self._store.drop_collection(version_collection(ecosystem, version))
+                self._drop_version(version_collection(ecosystem, version))
         self._store.delete_meta(_meta_key(ecosystem))
         if self._active == ecosystem:
             self._store.delete_meta(ACTIVE_KEY)
@@ -767,6 +876,17 @@ class ExampleIndex:
             return await asyncio.to_thread(mark)
         finally:
             lock.release()
+
+
+def _restricted(
+    likelihoods: list[tuple[str, float]], tool_names: Sequence[str]
+) -> list[tuple[str, float]]:
+    """The likelihoods of the tools a search is filtered to, summing to 1 again."""
+    if not tool_names:
+        return likelihoods
+    kept = [(tool, p) for tool, p in likelihoods if tool in tool_names]
+    total = sum(p for _, p in kept)
+    return [(tool, p / total) for tool, p in kept] if total > 0 else kept
 
 
 def _flush(store: VectorStore, collection: str) -> None:

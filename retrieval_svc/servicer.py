@@ -25,6 +25,7 @@ _STAGES = {
     "embedding": pb.SwapEcosystemResponse.STAGE_EMBEDDING,
     "indexing": pb.SwapEcosystemResponse.STAGE_INDEXING,
     "switching": pb.SwapEcosystemResponse.STAGE_SWITCHING,
+    "fitting_router": pb.SwapEcosystemResponse.STAGE_FITTING_ROUTER,
     "done": pb.SwapEcosystemResponse.STAGE_DONE,
 }
 _CALL_FORMATS = {
@@ -90,6 +91,7 @@ def summary_to_proto(summary: EcosystemSummary) -> pb.EcosystemInfo:
         ],
         catalog_version=catalog.get("version", ""),
         call_format=catalog.get("call_format", "CALL_FORMAT_UNSPECIFIED"),
+        tool_router_ready=summary.tool_router,
     )
     stamp = timestamp_from_iso(summary.index_time)
     if stamp is not None:
@@ -156,6 +158,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             include_negatives=request.include_negatives,
             exclude_trained=request.exclude_trained,
             score_threshold=request.score_threshold,
+            rank_tools=request.rank_tools,
         )
         return pb.SearchExamplesResponse(
             results=[
@@ -166,6 +169,10 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             ],
             ecosystem=result.ecosystem,
             ecosystem_version=result.version,
+            tool_likelihoods=[
+                pb.ToolLikelihood(tool_name=tool, probability=probability)
+                for tool, probability in result.tool_likelihoods
+            ],
         )
 
     async def DeleteExamples(
@@ -178,7 +185,9 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         self, request: pb.SwapEcosystemRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.SwapEcosystemResponse]:
         load = self._source_loader(request)
-        async for event in self._examples.swap(request.ecosystem, load, request.activate):
+        async for event in self._examples.swap(
+            request.ecosystem, load, request.activate, request.wait_for_tool_router
+        ):
             yield _swap_event_to_proto(event)
 
     def _source_loader(self, request: pb.SwapEcosystemRequest) -> Any:

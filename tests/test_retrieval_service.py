@@ -171,6 +171,72 @@ async def test_a_version_indexed_before_terms_is_ranked_by_cosine(session_dir: P
         await again.server.stop()
 
 
+async def router_ready(stub, ecosystem: str, timeout_s: float = 60.0) -> bool:
+    """Waits for the background fit of the ecosystem's tool router."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        listed = await stub.ListEcosystems(pb.ListEcosystemsRequest(summary_only=True))
+        info = next(e for e in listed.ecosystems if e.name == ecosystem)
+        if info.tool_router_ready or loop.time() > deadline:
+            return info.tool_router_ready
+        await asyncio.sleep(0.2)
+
+
+async def test_tool_router_ranks_tools_survives_a_restart_and_goes_with_a_deleted_tool(
+    session_dir: Path,
+) -> None:
+    data_dir = session_dir / "tool-router"
+    first = await start_retrieval(data_dir)
+    try:
+        await swap(first.stub, "continue", activate=True)
+        assert await router_ready(first.stub, "continue")
+    finally:
+        await first.channel.close()
+        await first.server.stop()
+
+    again = await start_retrieval(data_dir)  # the router is read back from the store
+    try:
+        stub = again.stub
+        assert await router_ready(stub, "continue", timeout_s=0)
+        query = "show me the contents of src/lib/util.ts"
+        plain = await stub.SearchExamples(pb.SearchExamplesRequest(query=query, limit=3))
+        assert not plain.tool_likelihoods  # only when asked for
+        ranked = await stub.SearchExamples(
+            pb.SearchExamplesRequest(query=query, limit=3, rank_tools=True)
+        )
+        likelihoods = [(t.tool_name, t.probability) for t in ranked.tool_likelihoods]
+        assert likelihoods[0][0] == "read_file"
+        assert {name for name, _ in likelihoods} == {
+            "read_file",
+            "ls",
+            "run_terminal_command",
+            "grep_search",
+        }
+        assert sum(p for _, p in likelihoods) == pytest.approx(1.0, abs=1e-3)
+        assert [p for _, p in likelihoods] == sorted((p for _, p in likelihoods), reverse=True)
+        filtered = await stub.SearchExamples(
+            pb.SearchExamplesRequest(
+                query=query, limit=3, rank_tools=True, tool_names=["ls", "grep_search"]
+            )
+        )
+        assert {t.tool_name for t in filtered.tool_likelihoods} == {"ls", "grep_search"}
+        assert sum(t.probability for t in filtered.tool_likelihoods) == pytest.approx(1.0, abs=1e-3)
+
+        # The router would still name a deleted tool: it goes until the next swap.
+        await stub.DeleteExamples(
+            pb.DeleteExamplesRequest(ecosystem="continue", tool_names=["read_file"])
+        )
+        assert not await router_ready(stub, "continue", timeout_s=0)
+        after = await stub.SearchExamples(
+            pb.SearchExamplesRequest(query=query, limit=3, rank_tools=True)
+        )
+        assert not after.tool_likelihoods and after.results
+    finally:
+        await again.channel.close()
+        await again.server.stop()
+
+
 async def test_search_uses_active_ecosystem_and_filters(indexed: RetrievalUnderTest) -> None:
     response = await indexed.stub.SearchExamples(
         pb.SearchExamplesRequest(query="run the tests", tool_names=["ls"], limit=5)

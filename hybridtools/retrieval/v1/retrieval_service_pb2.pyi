@@ -28,7 +28,7 @@ class UpsertExamplesResponse(_message.Message):
     def __init__(self, ids: _Optional[_Iterable[str]] = ..., ecosystem_version: _Optional[str] = ...) -> None: ...
 
 class SearchExamplesRequest(_message.Message):
-    __slots__ = ("query", "ecosystem", "tool_names", "limit", "include_negatives", "exclude_trained", "score_threshold")
+    __slots__ = ("query", "ecosystem", "tool_names", "limit", "include_negatives", "exclude_trained", "score_threshold", "rank_tools")
     QUERY_FIELD_NUMBER: _ClassVar[int]
     ECOSYSTEM_FIELD_NUMBER: _ClassVar[int]
     TOOL_NAMES_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class SearchExamplesRequest(_message.Message):
     INCLUDE_NEGATIVES_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_TRAINED_FIELD_NUMBER: _ClassVar[int]
     SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    RANK_TOOLS_FIELD_NUMBER: _ClassVar[int]
     query: str
     ecosystem: str
     tool_names: _containers.RepeatedScalarFieldContainer[str]
@@ -43,17 +44,28 @@ class SearchExamplesRequest(_message.Message):
     include_negatives: bool
     exclude_trained: bool
     score_threshold: float
-    def __init__(self, query: _Optional[str] = ..., ecosystem: _Optional[str] = ..., tool_names: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., include_negatives: _Optional[bool] = ..., exclude_trained: _Optional[bool] = ..., score_threshold: _Optional[float] = ...) -> None: ...
+    rank_tools: bool
+    def __init__(self, query: _Optional[str] = ..., ecosystem: _Optional[str] = ..., tool_names: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., include_negatives: _Optional[bool] = ..., exclude_trained: _Optional[bool] = ..., score_threshold: _Optional[float] = ..., rank_tools: _Optional[bool] = ...) -> None: ...
+
+class ToolLikelihood(_message.Message):
+    __slots__ = ("tool_name", "probability")
+    TOOL_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    tool_name: str
+    probability: float
+    def __init__(self, tool_name: _Optional[str] = ..., probability: _Optional[float] = ...) -> None: ...
 
 class SearchExamplesResponse(_message.Message):
-    __slots__ = ("results", "ecosystem", "ecosystem_version")
+    __slots__ = ("results", "ecosystem", "ecosystem_version", "tool_likelihoods")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     ECOSYSTEM_FIELD_NUMBER: _ClassVar[int]
     ECOSYSTEM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TOOL_LIKELIHOODS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[_tools_pb2.ScoredToolExample]
     ecosystem: str
     ecosystem_version: str
-    def __init__(self, results: _Optional[_Iterable[_Union[_tools_pb2.ScoredToolExample, _Mapping]]] = ..., ecosystem: _Optional[str] = ..., ecosystem_version: _Optional[str] = ...) -> None: ...
+    tool_likelihoods: _containers.RepeatedCompositeFieldContainer[ToolLikelihood]
+    def __init__(self, results: _Optional[_Iterable[_Union[_tools_pb2.ScoredToolExample, _Mapping]]] = ..., ecosystem: _Optional[str] = ..., ecosystem_version: _Optional[str] = ..., tool_likelihoods: _Optional[_Iterable[_Union[ToolLikelihood, _Mapping]]] = ...) -> None: ...
 
 class DeleteExamplesRequest(_message.Message):
     __slots__ = ("ecosystem", "tool_names")
@@ -94,7 +106,7 @@ class ToolDefinitionsSource(_message.Message):
     def __init__(self, openai_functions_json: _Optional[_Iterable[str]] = ..., path: _Optional[str] = ..., call_format: _Optional[_Union[_tools_pb2.CallFormat, str]] = ..., positives_per_tool: _Optional[int] = ..., negatives_per_tool: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class SwapEcosystemRequest(_message.Message):
-    __slots__ = ("ecosystem", "jsonl_path", "examples", "tool_definitions", "builtin_catalog", "activate", "catalog")
+    __slots__ = ("ecosystem", "jsonl_path", "examples", "tool_definitions", "builtin_catalog", "activate", "catalog", "wait_for_tool_router")
     ECOSYSTEM_FIELD_NUMBER: _ClassVar[int]
     JSONL_PATH_FIELD_NUMBER: _ClassVar[int]
     EXAMPLES_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +114,7 @@ class SwapEcosystemRequest(_message.Message):
     BUILTIN_CATALOG_FIELD_NUMBER: _ClassVar[int]
     ACTIVATE_FIELD_NUMBER: _ClassVar[int]
     CATALOG_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_TOOL_ROUTER_FIELD_NUMBER: _ClassVar[int]
     ecosystem: str
     jsonl_path: str
     examples: ExampleBatch
@@ -109,7 +122,8 @@ class SwapEcosystemRequest(_message.Message):
     builtin_catalog: str
     activate: bool
     catalog: _tools_pb2.ToolCatalog
-    def __init__(self, ecosystem: _Optional[str] = ..., jsonl_path: _Optional[str] = ..., examples: _Optional[_Union[ExampleBatch, _Mapping]] = ..., tool_definitions: _Optional[_Union[ToolDefinitionsSource, _Mapping]] = ..., builtin_catalog: _Optional[str] = ..., activate: _Optional[bool] = ..., catalog: _Optional[_Union[_tools_pb2.ToolCatalog, _Mapping]] = ...) -> None: ...
+    wait_for_tool_router: bool
+    def __init__(self, ecosystem: _Optional[str] = ..., jsonl_path: _Optional[str] = ..., examples: _Optional[_Union[ExampleBatch, _Mapping]] = ..., tool_definitions: _Optional[_Union[ToolDefinitionsSource, _Mapping]] = ..., builtin_catalog: _Optional[str] = ..., activate: _Optional[bool] = ..., catalog: _Optional[_Union[_tools_pb2.ToolCatalog, _Mapping]] = ..., wait_for_tool_router: _Optional[bool] = ...) -> None: ...
 
 class SwapEcosystemResponse(_message.Message):
     __slots__ = ("stage", "processed", "total", "ecosystem", "previous_version", "elapsed_ms")
@@ -121,12 +135,14 @@ class SwapEcosystemResponse(_message.Message):
         STAGE_INDEXING: _ClassVar[SwapEcosystemResponse.Stage]
         STAGE_SWITCHING: _ClassVar[SwapEcosystemResponse.Stage]
         STAGE_DONE: _ClassVar[SwapEcosystemResponse.Stage]
+        STAGE_FITTING_ROUTER: _ClassVar[SwapEcosystemResponse.Stage]
     STAGE_UNSPECIFIED: SwapEcosystemResponse.Stage
     STAGE_VALIDATING: SwapEcosystemResponse.Stage
     STAGE_EMBEDDING: SwapEcosystemResponse.Stage
     STAGE_INDEXING: SwapEcosystemResponse.Stage
     STAGE_SWITCHING: SwapEcosystemResponse.Stage
     STAGE_DONE: SwapEcosystemResponse.Stage
+    STAGE_FITTING_ROUTER: SwapEcosystemResponse.Stage
     STAGE_FIELD_NUMBER: _ClassVar[int]
     PROCESSED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -184,7 +200,7 @@ class ToolExampleCount(_message.Message):
     def __init__(self, tool_name: _Optional[str] = ..., positive_count: _Optional[int] = ..., negative_count: _Optional[int] = ..., trained_count: _Optional[int] = ...) -> None: ...
 
 class EcosystemInfo(_message.Message):
-    __slots__ = ("name", "version", "active", "previous_version", "positive_count", "negative_count", "tools", "index_time", "catalog_version", "call_format")
+    __slots__ = ("name", "version", "active", "previous_version", "positive_count", "negative_count", "tools", "index_time", "catalog_version", "call_format", "tool_router_ready")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +211,7 @@ class EcosystemInfo(_message.Message):
     INDEX_TIME_FIELD_NUMBER: _ClassVar[int]
     CATALOG_VERSION_FIELD_NUMBER: _ClassVar[int]
     CALL_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    TOOL_ROUTER_READY_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     active: bool
@@ -205,7 +222,8 @@ class EcosystemInfo(_message.Message):
     index_time: _timestamp_pb2.Timestamp
     catalog_version: str
     call_format: _tools_pb2.CallFormat
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., active: _Optional[bool] = ..., previous_version: _Optional[str] = ..., positive_count: _Optional[int] = ..., negative_count: _Optional[int] = ..., tools: _Optional[_Iterable[_Union[ToolExampleCount, _Mapping]]] = ..., index_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_version: _Optional[str] = ..., call_format: _Optional[_Union[_tools_pb2.CallFormat, str]] = ...) -> None: ...
+    tool_router_ready: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., active: _Optional[bool] = ..., previous_version: _Optional[str] = ..., positive_count: _Optional[int] = ..., negative_count: _Optional[int] = ..., tools: _Optional[_Iterable[_Union[ToolExampleCount, _Mapping]]] = ..., index_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_version: _Optional[str] = ..., call_format: _Optional[_Union[_tools_pb2.CallFormat, str]] = ..., tool_router_ready: _Optional[bool] = ...) -> None: ...
 
 class ListEcosystemsRequest(_message.Message):
     __slots__ = ("summary_only",)

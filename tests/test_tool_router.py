@@ -1,0 +1,87 @@
+"""The tool router: a classifier of requests by tool, fitted per indexed version."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inference_svc.prompt_builder import routed_tool
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router
+
+REQUESTS = {
+    "grep_search": [
+        "grep for TODO in the sources",
+        "search the code for the word deprecated",
+        "grep every call of parse_args",
+        "find the text 'FIXME' in all files",
+        "search for usages of fetchUser",
+    ],
+    "ls": [
+        "list the files in src",
+        "what is in the tests folder",
+        "list directory contents of docs",
+        "show the folder listing of scripts",
+        "list everything under lib",
+    ],
+    "run_terminal_command": [
+        "run pytest -q",
+        "execute npm install in the shell",
+        "run the build with make",
+        "run git status in the terminal",
+        "execute cargo test",
+    ],
+}
+
+
+def fitted() -> ToolRouter:
+    requests = [text for texts in REQUESTS.values() for text in texts]
+    tools = [tool for tool, texts in REQUESTS.items() for _ in texts]
+    # Vectors that say nothing of the tool: the fragments must carry it.
+    vectors = np.random.default_rng(7).standard_normal((len(requests), 8)).astype(np.float32)
+    router = fit_tool_router(requests, vectors, tools)
+    assert router is not None
+    return router
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool"),
+    [
+        ("grep for the word timeout", "grep_search"),
+        ("list the files in the assets folder", "ls"),
+        ("run npm test in the terminal", "run_terminal_command"),
+    ],
+)
+def test_the_router_names_the_tool_of_an_unseen_request(request_text: str, tool: str) -> None:
+    likelihoods = fitted().likelihoods(request_text, np.zeros(8, dtype=np.float32))
+    assert likelihoods[0][0] == tool
+    probabilities = [p for _, p in likelihoods]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+    assert {name for name, _ in likelihoods} == set(REQUESTS)
+
+
+def test_a_router_read_back_from_metadata_answers_the_same() -> None:
+    router = fitted()
+    again = ToolRouter.from_meta(json.loads(json.dumps(router.to_meta())))
+    assert again is not None
+    vector = np.random.default_rng(1).standard_normal(8).astype(np.float32)
+    for text in ("grep for foo", "list src", "run make", "words it never saw"):
+        assert again.likelihoods(text, vector) == router.likelihoods(text, vector)
+
+
+def test_no_router_for_one_tool_or_another_format() -> None:
+    assert fit_tool_router(["list src", "list docs"], np.ones((2, 4)), ["ls", "ls"]) is None
+    meta = fitted().to_meta()
+    assert ToolRouter.from_meta({**meta, "format": 999}) is None
+
+
+def test_the_prompt_builder_follows_a_confident_known_tool_only() -> None:
+    likelihoods = [("grep_search", 0.7), ("ls", 0.2), ("run_terminal_command", 0.1)]
+    assert routed_tool(likelihoods, {"grep_search", "ls"}, 0.5) == "grep_search"
+    assert routed_tool(likelihoods, set(), 0.5) == "grep_search"
+    assert routed_tool(likelihoods, {"grep_search"}, 0.8) == ""  # not confident enough
+    assert routed_tool(likelihoods, {"ls"}, 0.5) == ""  # not in the catalog (any more)
+    assert routed_tool(likelihoods, {"grep_search"}, 1.0) == ""  # 1.0: router off
+    assert routed_tool([], {"grep_search"}, 0.5) == ""
