@@ -23,6 +23,10 @@ candidate and all examples are its own; with constrained decoding the
 grammar then fixes the name. Measured on 240 held-out requests of the four
 built-in ecosystems (ranking with BM25 fused in, ADR 0007): at a share of
 0.5, 61% of requests had a dominant tool and it was the right one for 84%.
+The retrieval service's tool router (ADR 0009), where the version has one,
+decides first: a tool it gives at least `router_confidence` is the only
+candidate (same requests: 80% of them, right for 89%); the vote decides the
+rest.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
 # and ~12 positives to judge whether one tool dominates.
 SEARCH_DEPTH = 14
 DOMINANT_TOOL_SHARE = 0.5
+ROUTER_CONFIDENCE = 0.5
 QUALITY_WEIGHT = 0.05
 STALE_VERSION_PENALTY = 0.05
 REFERENCE_THRESHOLD = 0.45
@@ -116,6 +121,18 @@ def dominant_tool(ranked: Sequence[RetrievedExample], known_tools: set[str], sha
         return ""
     top = max(votes, key=lambda name: votes[name])
     return top if votes[top] >= share * total else ""
+
+
+def routed_tool(
+    likelihoods: Sequence[tuple[str, float]], known_tools: set[str], confidence: float
+) -> str:
+    """The router's likeliest tool when it reaches `confidence` (and is known), else ""."""
+    if not likelihoods or confidence >= 1.0:
+        return ""
+    tool, probability = likelihoods[0]
+    if probability < confidence or (known_tools and tool not in known_tools):
+        return ""
+    return tool
 
 
 def choose_examples(
@@ -190,6 +207,7 @@ class ToolAwarePromptBuilder:
         context_window: int,
         candidate_tools: int = 3,
         dominant_tool_share: float = DOMINANT_TOOL_SHARE,
+        router_confidence: float = ROUTER_CONFIDENCE,
         example_token_budget: int = 300,
         weights: DetectorWeights | None = None,
         use_reference: bool = True,
@@ -199,6 +217,7 @@ class ToolAwarePromptBuilder:
         self._context_window = context_window
         self._candidate_tools = candidate_tools
         self._dominant_tool_share = dominant_tool_share
+        self._router_confidence = router_confidence
         self._example_token_budget = example_token_budget
         self._weights = weights or DetectorWeights()
         self._use_reference = use_reference
@@ -214,16 +233,35 @@ class ToolAwarePromptBuilder:
     ) -> tuple[str, Catalog, list[RetrievedExample], list[ToolSpec]]:
         """Examples and candidate tools of the caller's ecosystem, ranked and chosen."""
         search = await self._retrieval.search(
-            query, ecosystem, SEARCH_DEPTH, include_negatives=True
+            query,
+            ecosystem,
+            SEARCH_DEPTH,
+            include_negatives=True,
+            rank_tools=self._router_confidence < 1.0,
         )
         catalog = await self._retrieval.catalog(search.ecosystem, search.version)
         ranked = rank_examples(search.examples, catalog.version)
+        likelihoods = search.tool_likelihoods
         if likely_tools:
             ranked = [e for e in ranked if e.tool_name in likely_tools] or ranked
+            likelihoods = [(t, p) for t, p in likelihoods if t in likely_tools]
         known = set(catalog.tool_names)
-        dominant = dominant_tool(ranked, known, self._dominant_tool_share)
+        dominant = routed_tool(likelihoods, known, self._router_confidence) or dominant_tool(
+            ranked, known, self._dominant_tool_share
+        )
         if dominant:
-            ranked = [e for e in ranked if e.tool_name == dominant]
+            own = [e for e in ranked if e.tool_name == dominant]
+            if not any(e.kind == "positive" for e in own):
+                # The router's tool had no example among the nearest: fetch its own.
+                again = await self._retrieval.search(
+                    query,
+                    search.ecosystem,
+                    max_examples + 1,
+                    include_negatives=True,
+                    tool_names=(dominant,),
+                )
+                own = rank_examples(again.examples, catalog.version)
+            ranked = own or ranked
         examples, tool_names = choose_examples(ranked, max_examples, known)
         tools = [catalog.tool(name) for name in tool_names[: self._candidate_tools]]
         return search.ecosystem, catalog, examples, tools

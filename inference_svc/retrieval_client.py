@@ -8,7 +8,7 @@ is down, never a bare INTERNAL.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -52,6 +52,9 @@ class ExampleSearch:
     ecosystem: str
     version: str
     examples: list[RetrievedExample]
+    # (tool, probability) by the version's tool router, likeliest first; empty
+    # when not asked for or while the router is not fitted.
+    tool_likelihoods: list[tuple[str, float]] = field(default_factory=list)
 
 
 def _to_example(scored: tools_pb2.ScoredToolExample) -> RetrievedExample:
@@ -96,7 +99,13 @@ class RetrievalClient:
         )
 
     async def search(
-        self, query: str, ecosystem: str, limit: int, include_negatives: bool = False
+        self,
+        query: str,
+        ecosystem: str,
+        limit: int,
+        include_negatives: bool = False,
+        tool_names: tuple[str, ...] = (),
+        rank_tools: bool = False,
     ) -> ExampleSearch:
         try:
             response = await self._stub.SearchExamples(
@@ -105,6 +114,8 @@ class RetrievalClient:
                     ecosystem=ecosystem,
                     limit=limit,
                     include_negatives=include_negatives,
+                    tool_names=tool_names,
+                    rank_tools=rank_tools,
                 ),
                 timeout=self._timeout_s,
             )
@@ -114,6 +125,7 @@ class RetrievalClient:
             response.ecosystem,
             response.ecosystem_version,
             [_to_example(r) for r in response.results],
+            [(t.tool_name, t.probability) for t in response.tool_likelihoods],
         )
 
     async def catalog(self, ecosystem: str, version: str = "") -> Catalog:

@@ -82,6 +82,7 @@ def build_service(
             chosen.context_window,
             candidate_tools=settings.candidate_tools,
             dominant_tool_share=settings.dominant_tool_share,
+            router_confidence=settings.router_confidence,
             example_token_budget=settings.example_token_budget,
         )
         servicer.attach(

@@ -169,6 +169,7 @@ def index_from_import_dir(system: SystemUnderTest, small: SmallEcosystems) -> No
                 ecosystem=ecosystem,
                 jsonl_path=f"{ecosystem}.indexed.jsonl",
                 activate=ecosystem == small.active,
+                wait_for_tool_router=True,
             )
             progress = list(
                 stub.SwapEcosystem(request, metadata=system.admin_metadata, timeout=600)

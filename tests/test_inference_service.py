@@ -68,7 +68,7 @@ async def system(session_dir: Path) -> AsyncIterator[InferenceUnderTest]:
                 load_builtin_catalog(ecosystem), positives=300, negatives=60, held_out=0
             )
             request = rpb.SwapEcosystemRequest(
-                ecosystem=ecosystem, activate=ecosystem == "continue"
+                ecosystem=ecosystem, activate=ecosystem == "continue", wait_for_tool_router=True
             )
             request.examples.examples.extend(record.to_proto() for record in generated.indexed)
             async for _ in retrieval.stub.SwapEcosystem(request):

@@ -66,7 +66,9 @@ async def tgi(session_dir: Path) -> AsyncIterator[TgiSystem]:
         generated = generate_ecosystem_examples(
             load_builtin_catalog("cursor"), positives=200, negatives=20, held_out=0
         )
-        request = rpb.SwapEcosystemRequest(ecosystem="cursor", activate=True)
+        request = rpb.SwapEcosystemRequest(
+            ecosystem="cursor", activate=True, wait_for_tool_router=True
+        )
         request.examples.examples.extend(record.to_proto() for record in generated.indexed)
         async for _ in retrieval.stub.SwapEcosystem(request):
             pass

@@ -91,7 +91,9 @@ async def system(
     retrieval: RetrievalUnderTest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EveningSystem]:
     root = tmp_path_factory.mktemp("evening")
-    request = rpb.SwapEcosystemRequest(ecosystem=ECOSYSTEM, catalog=CONTINUE.to_proto())
+    request = rpb.SwapEcosystemRequest(
+        ecosystem=ECOSYSTEM, catalog=CONTINUE.to_proto(), wait_for_tool_router=True
+    )
     request.examples.examples.extend(EXAMPLES)
     async for _ in retrieval.stub.SwapEcosystem(request):
         pass
