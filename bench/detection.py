@@ -165,7 +165,9 @@ async def index_ecosystems(
             held_out=held_out,
             seed=seed,
         )
-        request = rpb.SwapEcosystemRequest(ecosystem=ecosystem, activate=number == 0)
+        request = rpb.SwapEcosystemRequest(
+            ecosystem=ecosystem, activate=number == 0, wait_for_tool_router=True
+        )
         request.examples.examples.extend(r.to_proto() for r in generated[ecosystem].indexed)
         async for _ in stub.SwapEcosystem(request):
             pass

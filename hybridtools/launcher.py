@@ -46,7 +46,10 @@ def say(text: str) -> None:
 
 def builtin_swap_request(name: str, positives: int = 0) -> rpb.SwapEcosystemRequest:
     """The full set is generated on the server; a reduced one here, sent inline."""
-    request = rpb.SwapEcosystemRequest(ecosystem=name, activate=name == ACTIVE_ECOSYSTEM)
+    # Waits for the tool router, so the sample answer is the one it will keep giving.
+    request = rpb.SwapEcosystemRequest(
+        ecosystem=name, activate=name == ACTIVE_ECOSYSTEM, wait_for_tool_router=True
+    )
     if not positives:
         request.builtin_catalog = name
         return request

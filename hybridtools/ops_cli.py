@@ -38,6 +38,7 @@ _STAGE_LABELS = {
     rpb.SwapEcosystemResponse.STAGE_EMBEDDING: "embedding",
     rpb.SwapEcosystemResponse.STAGE_INDEXING: "indexing",
     rpb.SwapEcosystemResponse.STAGE_SWITCHING: "switching",
+    rpb.SwapEcosystemResponse.STAGE_FITTING_ROUTER: "serving; fitting the tool router",
     rpb.SwapEcosystemResponse.STAGE_DONE: "done",
 }
 
@@ -140,7 +141,11 @@ def _trainer_detail(address: str) -> str:
 
 
 def _swap(args: argparse.Namespace) -> int:
-    request = rpb.SwapEcosystemRequest(ecosystem=args.ecosystem, activate=args.activate)
+    request = rpb.SwapEcosystemRequest(
+        ecosystem=args.ecosystem,
+        activate=args.activate,
+        wait_for_tool_router=not args.no_router_wait,
+    )
     if args.builtin:
         request.builtin_catalog = args.builtin
     elif args.jsonl:
@@ -158,7 +163,9 @@ def _swap(args: argparse.Namespace) -> int:
     print(
         f"{info.name} {info.version} serving ({info.positive_count} positive, "
         f"{info.negative_count} negative examples) in {done.elapsed_ms / 1000:.1f} s; "
-        f"previous: {done.previous_version or 'none'}" + ("; active" if info.active else "")
+        f"previous: {done.previous_version or 'none'}"
+        + ("; active" if info.active else "")
+        + ("; tool router fitted" if info.tool_router_ready else "")
     )
     return 0
 
@@ -214,6 +221,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     source.add_argument("--tools", help="a local JSON file of OpenAI function definitions")
     swap.add_argument("--activate", action="store_true", help="also make it the active ecosystem")
+    swap.add_argument(
+        "--no-router-wait",
+        action="store_true",
+        help="return once the version serves, before its tool router is fitted",
+    )
     swap.add_argument("--address", default=retrieval_address)
     swap.set_defaults(func=_run_guarded(_swap))
 

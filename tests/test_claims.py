@@ -149,7 +149,9 @@ def test_rates_and_intervals() -> None:
 
 
 def test_evidence_counts_single_candidates_and_whether_they_were_right() -> None:
-    def row(expected: str, candidates: list[str], detected: bool = True) -> dict[str, object]:
+    def row(
+        expected: str, candidates: list[str], detected: bool = True, routed: str = ""
+    ) -> dict[str, object]:
         return {
             "kind": "tool",
             "expected_name": expected,
@@ -157,17 +159,19 @@ def test_evidence_counts_single_candidates_and_whether_they_were_right() -> None
             "detected": detected,
             "candidate_tools": candidates,
             "search_ms": 1.0,
+            "router_tool": routed,
         }
 
     summary = evidence_summary(
         [
-            row("grep", ["grep"]),
-            row("ls", ["grep"]),
-            row("ls", ["grep", "ls", "read"]),
+            row("grep", ["grep"], routed="grep"),
+            row("ls", ["grep"], routed="grep"),
+            row("ls", ["grep", "ls", "read"]),  # no router (yet): not counted
             row("ls", ["ls"], detected=False),  # not detected: offered nothing in the end
         ]
     )
     assert summary["single_candidate"] == 2 and summary["single_candidate_right"] == 1
+    assert summary["router_ranked"] == 2 and summary["router_right_first"] == 1
     assert summary["candidate_recall"] == pytest.approx(2 / 3)
 
 
@@ -219,6 +223,11 @@ def test_reduced_run_end_to_end(tmp_path: Path) -> None:
     # Condition 7 answered in Cursor without naming it: the swap switched the active one.
     swap = results["swap"]
     assert (swap["active_before"], swap["active_after"]) == ("continue", "cursor")
+    assert swap["tool_router_ready"] and swap["router_fit_s"] >= 0
+    # Every indexed ecosystem was asked with its tool router in place.
+    assert all(
+        row["router_tool"] for rows in results["retrieval"].values() for row in rows["requests"]
+    )
     assert all(
         r["answered_ecosystem"] == "cursor" for r in results["records"] if r["condition"] == 7
     )

@@ -351,6 +351,7 @@ def evidence_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     # One candidate: the retrieved examples agreed on a tool (ADR 0007).
     single = [row for row in detected if len(row["candidate_tools"]) == 1]
     searches = [row["search_ms"] for row in rows]
+    routed = [row for row in tool_rows if row.get("router_tool")]
     return {
         "tool_requests": len(tool_rows),
         "recall_at_3": recall_at_k(expected, [row["top3"] for row in tool_rows], 3),
@@ -361,6 +362,9 @@ def evidence_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             row["candidate_tools"] == [row["expected_name"]] for row in single
         ),
         "detected_tool_requests": sum(row["detected"] for row in tool_rows),
+        # The tool router's likeliest tool (ADR 0009), over the tool requests it ranked.
+        "router_ranked": len(routed),
+        "router_right_first": sum(row["router_tool"] == row["expected_name"] for row in routed),
         "no_tool_requests": len(no_tool_rows),
         "detected_no_tool_requests": sum(row["detected"] for row in no_tool_rows),
         "search_ms_mean": round(sum(searches) / len(searches), 1) if searches else None,

@@ -580,7 +580,9 @@ def swap_section(loaded: Loaded) -> list[str]:
     lines.append(
         f"`SwapEcosystem(cursor, activate)` with {swap['examples']:,} examples (none cached): "
         f"**{swap['wall_s']:.1f} s** on the wall clock ({swap['examples_per_second']} examples/s; "
-        f"stages: {stages}). Requests naming no ecosystem were answered in "
+        f"stages: {stages}), serving from the switch on; its tool router was fitted in the "
+        f"{swap.get('router_fit_s', 0.0):.1f} s after that (ADR 0009; the requests were asked "
+        "once it was). Requests naming no ecosystem were answered in "
         f"`{swap.get('active_before')}` before and `{swap.get('active_after')}` after; no "
         "service restarted and no adapter changed."
     )
@@ -722,10 +724,11 @@ def retrieval_section(loaded: Loaded) -> list[str]:
     lines = ["## Retrieval on its own", ""]
     lines.append(
         "`SearchExamples(limit=3)` with each held-out tool request: is the right tool among the "
-        "three nearest examples (recall@3) or the first (recall@1)? And `BuildPrompt`: is it "
-        "among the candidate tools the prompt offers, did it offer a single tool (the "
-        "retrieved examples agreed on one, ADR 0007) and was that the right one, was the "
-        "request detected as a tool request, and were no-tool requests (wrongly) detected?"
+        "three nearest examples (recall@3) or the first (recall@1)? Is it the tool router's "
+        "likeliest tool (ADR 0009)? And `BuildPrompt`: is it "
+        "among the candidate tools the prompt offers, did it offer a single tool (the router "
+        "was confident or the retrieved examples agreed on one) and was that the right one, was "
+        "the request detected as a tool request, and were no-tool requests (wrongly) detected?"
     )
     lines.append("")
     rows = []
@@ -738,6 +741,9 @@ def retrieval_section(loaded: Loaded) -> list[str]:
                 label(ecosystem),
                 pct(s.get("recall_at_1")),
                 pct(s.get("recall_at_3")),
+                f"{s['router_right_first']}/{s['router_ranked']}"
+                if s.get("router_ranked")
+                else "–",
                 pct(s.get("candidate_recall")),
                 f"{s.get('single_candidate_right', 0)}/{s.get('single_candidate', 0)}"
                 if "single_candidate" in s
@@ -753,6 +759,7 @@ def retrieval_section(loaded: Loaded) -> list[str]:
                 "ecosystem",
                 "recall@1",
                 "recall@3",
+                "router's first tool right",
                 "right tool among candidates (detected)",
                 "single candidate: right / offered",
                 "tool requests detected",

@@ -405,7 +405,10 @@ _STAGES = {
 def swap_ecosystem(system: System, data: EcosystemData, activate: bool) -> dict[str, Any]:
     """SwapEcosystem with the examples inline; wall time from request to the final message."""
     request = rpb.SwapEcosystemRequest(
-        ecosystem=data.catalog.ecosystem, activate=activate, catalog=data.catalog.to_proto()
+        ecosystem=data.catalog.ecosystem,
+        activate=activate,
+        catalog=data.catalog.to_proto(),
+        wait_for_tool_router=True,
     )
     request.examples.examples.extend(record.to_proto() for record in data.indexed)
     stages: dict[str, float] = {}
@@ -414,7 +417,9 @@ def swap_ecosystem(system: System, data: EcosystemData, activate: bool) -> dict[
     for message in system.retrieval.SwapEcosystem(request, metadata=admin_metadata()):
         stages.setdefault(_STAGES.get(message.stage, "?"), time.perf_counter() - started)
         last = message
-    wall_s = time.perf_counter() - started
+    ended_s = time.perf_counter() - started
+    # The version serves from the switch on; the router's fit follows it.
+    wall_s = stages.get("fitting_router", ended_s)
     if last is None or last.stage != rpb.SwapEcosystemResponse.STAGE_DONE:
         raise BenchError(f"the swap of {data.catalog.ecosystem} ended without a result")
     examples = data.positives + data.negatives
@@ -427,6 +432,8 @@ def swap_ecosystem(system: System, data: EcosystemData, activate: bool) -> dict[
         "negatives": last.ecosystem.negative_count,
         "examples": examples,
         "wall_s": round(wall_s, 2),
+        "router_fit_s": round(ended_s - wall_s, 2),
+        "tool_router_ready": last.ecosystem.tool_router_ready,
         "server_ms": round(last.elapsed_ms, 1),
         "examples_per_second": round(examples / wall_s, 1) if wall_s else None,
         "stage_started_s": {stage: round(offset, 2) for stage, offset in stages.items()},
@@ -452,7 +459,9 @@ def gather_evidence(system: System, data: EcosystemData) -> list[dict[str, Any]]
         started = time.perf_counter()
         try:
             search = system.retrieval.SearchExamples(
-                rpb.SearchExamplesRequest(query=request.request, ecosystem=ecosystem, limit=3),
+                rpb.SearchExamplesRequest(
+                    query=request.request, ecosystem=ecosystem, limit=3, rank_tools=True
+                ),
                 timeout=120,
             )
             search_ms = (time.perf_counter() - started) * 1000
@@ -472,6 +481,13 @@ def gather_evidence(system: System, data: EcosystemData) -> list[dict[str, Any]]
                 "expected_name": request.expected_name,
                 "top3": [result.example.tool_name for result in search.results],
                 "top3_scores": [round(result.score, 4) for result in search.results],
+                # The tool router's likeliest tool (ADR 0009); "" without a router.
+                "router_tool": search.tool_likelihoods[0].tool_name
+                if search.tool_likelihoods
+                else "",
+                "router_probability": round(search.tool_likelihoods[0].probability, 4)
+                if search.tool_likelihoods
+                else 0.0,
                 "search_ms": round(search_ms, 1),
                 "detected": built.tool_detected,
                 "candidate_tools": [tool.name for tool in built.candidate_tools],
