@@ -212,6 +212,9 @@ class SearchResult:
     tool_likelihoods: list[tuple[str, float]] = field(default_factory=list)
 
 
+# A router's training data: positive requests, their vectors, their tools.
+RouterData = tuple[list[str], Sequence[Sequence[float]], list[str]]
+
 # Reads the source, given the ecosystem's current catalog (None for a new one).
 SourceLoader = Callable[[Catalog | None], LoadedSource]
 
@@ -480,9 +483,11 @@ class ExampleIndex:
         positives = [i for i, e in enumerate(examples) if to_payload(e)["kind"] == "positive"]
         fit = self._start_router_fit(
             collection,
-            [examples[i]["request"] for i in positives],
-            [vectors[i] for i in positives],
-            [examples[i].get("tool_name", "") for i in positives],
+            lambda: (
+                [examples[i]["request"] for i in positives],
+                [vectors[i] for i in positives],
+                [examples[i].get("tool_name", "") for i in positives],
+            ),
         )
         if wait_for_router:
             report(SwapEvent("fitting_router", len(positives), len(positives)))
@@ -566,17 +571,14 @@ class ExampleIndex:
         self._routers[collection] = (time.monotonic(), None)
 
     def _start_router_fit(
-        self,
-        collection: str,
-        requests: list[str],
-        vectors: Sequence[Sequence[float]],
-        tool_names: list[str],
+        self, collection: str, positives: Callable[[], RouterData]
     ) -> threading.Thread:
-        """Fits the version's router in the background: the swap has already switched."""
+        """Fits a version's router in the background (after a swap has switched)."""
 
         def fit() -> None:
             started = time.perf_counter()
             try:
+                requests, vectors, tool_names = positives()
                 router = fit_tool_router(requests, vectors, tool_names)
                 if router is None or not self._store.collection_exists(collection):
                     return
@@ -599,10 +601,28 @@ class ExampleIndex:
         thread.start()
         return thread
 
-    def wait_for_router_fits(self, timeout_s: float | None = None) -> None:
-        """Blocks until the running fits end (tests, and a clean shutdown)."""
-        for thread in list(self._router_fits.values()):
-            thread.join(timeout_s)
+    def fit_missing_routers(self) -> list[str]:
+        """Starts fits for serving versions without a router: indexed before routers existed,
+        or a restart cut a fit short. Their positives are embedded again (from the embedding
+        cache where it has them)."""
+        self._refresh(force=True)
+        started = []
+        for state in self._states.values():
+            collection = version_collection(state.name, state.current)
+            if collection in self._router_fits or self._router(collection) is not None:
+                continue
+            self._start_router_fit(collection, lambda c=collection: self._stored_positives(c))
+            started.append(collection)
+        if started:
+            log.info("fitting tool routers for versions without one", collections=started)
+        return started
+
+    def _stored_positives(self, collection: str) -> RouterData:
+        # In id order: the fit sees the same data in the same order on every replica.
+        hits = sorted(self._store.scroll(collection, {"kind": "positive"}), key=lambda h: h.id)
+        requests = [str(h.payload.get("request", "")) for h in hits]
+        vectors = embed_documents(self._documents, requests, self._cache)
+        return requests, vectors, [str(h.payload.get("tool_name", "")) for h in hits]
 
     def _router(self, collection: str) -> ToolRouter | None:
         now = time.monotonic()
@@ -840,9 +860,10 @@ class ExampleIndex:
         if tool_names:
             deleted = self._store.delete(collection, {"tool_name": tool_names})
             if deleted:
-                # The router would still send requests to the deleted tools;
-                # the version ranks by its examples alone until the next swap.
+                # The router would still send requests to the deleted tools: it goes
+                # at once, and one fitted on the examples left replaces it.
                 self._forget_router(collection)
+                self._start_router_fit(collection, lambda: self._stored_positives(collection))
             return deleted, False
         count = self._store.count(collection)
         self._store.delete_alias(alias_name(ecosystem))

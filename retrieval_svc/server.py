@@ -88,6 +88,7 @@ def build_service(
         )
         examples = ExampleIndex(opened, batcher, document_model, cache, settings.meta_ttl_s)
         await asyncio.to_thread(examples.cleanup_orphans)
+        await asyncio.to_thread(examples.fit_missing_routers)
         reference = ReferenceIndex(opened, batcher, document_model, cache)
         servicer.attach(examples, reference)
         parts.update(store=opened, batcher=batcher, cache=cache)

@@ -16,7 +16,8 @@ however the embedding places them. A fragment's column is its CRC-32
 (stable across processes). Multinomial logistic regression with an L2
 penalty, fitted with L-BFGS on torch (already the project's dependency) from
 the version's positive examples, after the swap has switched, so the swap
-does not wait for it (about 10 s for 10K examples on one core).
+does not wait for it (15-16 s for 10K positives on one core in the retrieval
+benchmark).
 
 A router is a few MB of weights; it is kept in the store's metadata (so that
 every replica of the service reads the same one) as base64 arrays, the

@@ -183,7 +183,7 @@ async def router_ready(stub, ecosystem: str, timeout_s: float = 60.0) -> bool:
         await asyncio.sleep(0.2)
 
 
-async def test_tool_router_ranks_tools_survives_a_restart_and_goes_with_a_deleted_tool(
+async def test_tool_router_ranks_tools_survives_restarts_and_goes_with_a_deleted_tool(
     session_dir: Path,
 ) -> None:
     data_dir = session_dir / "tool-router"
@@ -223,18 +223,41 @@ async def test_tool_router_ranks_tools_survives_a_restart_and_goes_with_a_delete
         assert {t.tool_name for t in filtered.tool_likelihoods} == {"ls", "grep_search"}
         assert sum(t.probability for t in filtered.tool_likelihoods) == pytest.approx(1.0, abs=1e-3)
 
-        # The router would still name a deleted tool: it goes until the next swap.
+        # The router would still name a deleted tool: one fitted on the rest replaces it.
         await stub.DeleteExamples(
             pb.DeleteExamplesRequest(ecosystem="continue", tool_names=["read_file"])
         )
-        assert not await router_ready(stub, "continue", timeout_s=0)
+        assert await router_ready(stub, "continue")
         after = await stub.SearchExamples(
             pb.SearchExamplesRequest(query=query, limit=3, rank_tools=True)
         )
-        assert not after.tool_likelihoods and after.results
+        assert after.results
+        assert {t.tool_name for t in after.tool_likelihoods} == {
+            "ls",
+            "run_terminal_command",
+            "grep_search",
+        }
     finally:
         await again.channel.close()
         await again.server.stop()
+
+    # A version without a router (indexed before routers existed, or its fit cut short by
+    # a restart) gets one fitted from its stored examples when the service starts.
+    routers = list(data_dir.rglob("tool_router__*"))
+    assert routers
+    for stored in routers:
+        stored.unlink()
+    third = await start_retrieval(data_dir)
+    try:
+        assert await router_ready(third.stub, "continue")
+        ranked = await third.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="list the files in lib", limit=3, rank_tools=True)
+        )
+        assert ranked.tool_likelihoods[0].tool_name == "ls"
+        assert "read_file" not in {t.tool_name for t in ranked.tool_likelihoods}  # deleted
+    finally:
+        await third.channel.close()
+        await third.server.stop()
 
 
 async def test_search_uses_active_ecosystem_and_filters(indexed: RetrievalUnderTest) -> None:
