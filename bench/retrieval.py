@@ -79,6 +79,14 @@ async def timed_swap(
     return stage_starts.get("fitting_router", ended) - started, stages
 
 
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory so far (Linux's VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -86,7 +94,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def search_load(
-    stub: rpb_grpc.RetrievalServiceStub, queries: list[str], clients: int, seconds: float
+    stub: rpb_grpc.RetrievalServiceStub,
+    queries: list[str],
+    clients: int,
+    seconds: float,
+    rank_tools: bool = False,
 ) -> tuple[list[float], int, int]:
     """`clients` concurrent loops for `seconds`; latencies in ms, calls, failures."""
     latencies: list[float] = []
@@ -102,7 +114,8 @@ async def search_load(
             started = time.perf_counter()
             try:
                 await stub.SearchExamples(
-                    rpb.SearchExamplesRequest(query=query, limit=3), timeout=10
+                    rpb.SearchExamplesRequest(query=query, limit=3, rank_tools=rank_tools),
+                    timeout=10,
                 )
                 latencies.append((time.perf_counter() - started) * 1000)
             except grpc.aio.AioRpcError:
@@ -174,11 +187,19 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
         for _ in range(20):  # warm-up
             await stub.SearchExamples(rpb.SearchExamplesRequest(query=queries[0], limit=3))
         server_pid = service.process.pid
-        for clients in (1, 16):
+        # The plain search at 1 and 16 clients; then as the inference service asks, with the
+        # tool router's likelihoods (ADR 0009), at 1 client.
+        for name, clients, rank_tools in (
+            ("search_1_clients", 1, False),
+            ("search_16_clients", 16, False),
+            ("search_1_clients_rank_tools", 1, True),
+        ):
             server_cpu = cpu_seconds(server_pid)
             own_cpu = cpu_seconds(os.getpid())
-            latencies, calls, failures = await search_load(stub, queries, clients, seconds)
-            results[f"search_{clients}_clients"] = {
+            latencies, calls, failures = await search_load(
+                stub, queries, clients, seconds, rank_tools
+            )
+            results[name] = {
                 "p50_ms": round(statistics.median(latencies), 2),
                 "p99_ms": round(percentile(latencies, 99), 2),
                 "qps": round(calls / seconds, 1),
@@ -218,6 +239,8 @@ async def run(examples: int, seconds: float, runtime: str, threads: int) -> dict
             "p50_ms": round(statistics.median(during), 2) if during else None,
             "p99_ms": round(percentile(during, 99), 2) if during else None,
         }
+        # Against the k8s memory limit (2 GiB): the model, the store, the routers' fits.
+        results["server_peak_rss_mb"] = peak_rss_mb(server_pid)
         await channel.close()
     finally:
         supervisor.stop()
