@@ -574,48 +574,61 @@ class ExampleIndex:
         self, collection: str, positives: Callable[[], RouterData]
     ) -> threading.Thread:
         """Fits a version's router in the background (after a swap has switched)."""
-
-        def fit() -> None:
-            started = time.perf_counter()
-            try:
-                requests, vectors, tool_names = positives()
-                router = fit_tool_router(requests, vectors, tool_names)
-                if router is None or not self._store.collection_exists(collection):
-                    return
-                self._store.put_meta(_router_key(collection), router.to_meta())
-                self._routers[collection] = (time.monotonic(), router)
-                log.info(
-                    "tool router fitted",
-                    collection=collection,
-                    examples=len(requests),
-                    tools=len(router.tools),
-                    elapsed_ms=round((time.perf_counter() - started) * 1000),
-                )
-            except Exception as exc:  # noqa: BLE001 - the version serves without one
-                log.warning("tool router not fitted", collection=collection, error=str(exc))
-            finally:
-                self._router_fits.pop(collection, None)
-
-        thread = threading.Thread(target=fit, name=f"router-fit-{collection}", daemon=True)
+        thread = threading.Thread(
+            target=self._fit_router,
+            args=(collection, positives),
+            name=f"router-fit-{collection}",
+            daemon=True,
+        )
         self._router_fits[collection] = thread
         thread.start()
         return thread
 
+    def _fit_router(self, collection: str, positives: Callable[[], RouterData]) -> None:
+        started = time.perf_counter()
+        try:
+            requests, vectors, tool_names = positives()
+            router = fit_tool_router(requests, vectors, tool_names)
+            if router is None or not self._store.collection_exists(collection):
+                return
+            self._store.put_meta(_router_key(collection), router.to_meta())
+            self._routers[collection] = (time.monotonic(), router)
+            log.info(
+                "tool router fitted",
+                collection=collection,
+                examples=len(requests),
+                tools=len(router.tools),
+                elapsed_ms=round((time.perf_counter() - started) * 1000),
+            )
+        except Exception as exc:  # noqa: BLE001 - the version serves without one
+            log.warning("tool router not fitted", collection=collection, error=str(exc))
+        finally:
+            self._router_fits.pop(collection, None)
+
     def fit_missing_routers(self) -> list[str]:
-        """Starts fits for serving versions without a router: indexed before routers existed,
-        or a restart cut a fit short. Their positives are embedded again (from the embedding
-        cache where it has them)."""
+        """Fits, one after another in the background, a router for each serving version
+        without one: indexed before routers existed, or a restart cut its fit short. Their
+        positives are embedded again (from the embedding cache where it has them). One at a
+        time keeps a start's memory to one fit's and gives the first router soonest."""
         self._refresh(force=True)
-        started = []
-        for state in self._states.values():
-            collection = version_collection(state.name, state.current)
-            if collection in self._router_fits or self._router(collection) is not None:
-                continue
-            self._start_router_fit(collection, lambda c=collection: self._stored_positives(c))
-            started.append(collection)
-        if started:
-            log.info("fitting tool routers for versions without one", collections=started)
-        return started
+        missing = [
+            collection
+            for collection in (version_collection(s.name, s.current) for s in self._states.values())
+            if collection not in self._router_fits and self._router(collection) is None
+        ]
+        if not missing:
+            return []
+
+        def fit_each() -> None:
+            for collection in missing:
+                self._fit_router(collection, lambda c=collection: self._stored_positives(c))
+
+        thread = threading.Thread(target=fit_each, name="router-fit-missing", daemon=True)
+        for collection in missing:
+            self._router_fits[collection] = thread
+        thread.start()
+        log.info("fitting tool routers for versions without one", collections=missing)
+        return missing
 
     def _stored_positives(self, collection: str) -> RouterData:
         # In id order: the fit sees the same data in the same order on every replica.
