@@ -90,6 +90,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def example_kind(example: dict[str, Any]) -> str:
+    """positive | negative, from a record's proto-JSON `kind`."""
+    return "negative" if example.get("kind") == "EXAMPLE_KIND_NEGATIVE" else "positive"
+
+
 def to_payload(example: dict[str, Any]) -> dict[str, Any]:
     """The stored payload: the whole record plus flat fields to filter and count on.
 
@@ -97,13 +102,12 @@ def to_payload(example: dict[str, Any]) -> dict[str, Any]:
     payload value by value (~6 us each), and the nested record was over half
     of a 12K swap's indexing time (docs/benchmarks.md).
     """
-    kind = "negative" if example.get("kind") == "EXAMPLE_KIND_NEGATIVE" else "positive"
     return {
         "example_json": json.dumps(example, ensure_ascii=False, separators=(",", ":")),
         "request": example.get("request", ""),
         "tool_name": example.get("tool_name", ""),
         "tool_ecosystem": example.get("ecosystem", ""),
-        "kind": kind,
+        "kind": example_kind(example),
         "usage_pattern": example.get("usage_pattern", ""),
         "tool_version": example.get("tool_version", ""),
         "trained_in_adapter": bool(example.get("trained_in_adapter", False)),
@@ -480,7 +484,7 @@ class ExampleIndex:
         if activate or not self._active:
             self._set_active(ecosystem)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        positives = [i for i, e in enumerate(examples) if to_payload(e)["kind"] == "positive"]
+        positives = [i for i, e in enumerate(examples) if example_kind(e) == "positive"]
         fit = self._start_router_fit(
             collection,
             lambda: (
@@ -637,18 +641,23 @@ class ExampleIndex:
         vectors = embed_documents(self._documents, requests, self._cache)
         return requests, vectors, [str(h.payload.get("tool_name", "")) for h in hits]
 
-    def _router(self, collection: str) -> ToolRouter | None:
-        now = time.monotonic()
+    def _cached_router(self, collection: str) -> tuple[bool, ToolRouter | None]:
+        """(still fresh, the router) as this process last saw it, without the store."""
         cached = self._routers.get(collection)
-        if cached is not None:
-            # A router found is read again less often (it is MBs of JSON): another
-            # replica's DeleteExamples reaches this one within ROUTER_TTL_S.
-            ttl = ROUTER_TTL_S if cached[1] is not None else self._meta_ttl_s
-            if now - cached[0] < ttl:
-                return cached[1]
+        if cached is None:
+            return False, None
+        # A router found is read again less often (it is MBs of JSON): another
+        # replica's refit reaches this one within ROUTER_TTL_S.
+        ttl = ROUTER_TTL_S if cached[1] is not None else self._meta_ttl_s
+        return time.monotonic() - cached[0] < ttl, cached[1]
+
+    def _router(self, collection: str) -> ToolRouter | None:
+        fresh, router = self._cached_router(collection)
+        if fresh:
+            return router
         meta = self._store.get_meta(_router_key(collection))
         router = ToolRouter.from_meta(meta) if meta is not None else None
-        self._routers[collection] = (now, router)
+        self._routers[collection] = (time.monotonic(), router)
         return router
 
     # -- reads ----------------------------------------------------------------
@@ -690,7 +699,10 @@ class ExampleIndex:
             ranked = [(hit, hit.score) for hit in hits]
         likelihoods: list[tuple[str, float]] = []
         if rank_tools:
-            router = self._router(version_collection(eco, state.current))
+            serving = version_collection(eco, state.current)
+            fresh, router = self._cached_router(serving)
+            if not fresh:  # reading and parsing MBs of JSON stays off the event loop
+                router = await asyncio.to_thread(self._router, serving)
             if router is not None:
                 likelihoods = _restricted(router.likelihoods(query, vector), tool_names)
         return SearchResult(

@@ -70,7 +70,7 @@ class ToolRouter:
     def likelihoods(self, text: str, vector: Sequence[float]) -> list[tuple[str, float]]:
         """(tool, probability) for every tool, the likeliest first."""
         logits = self.bias + np.asarray(vector, dtype=np.float32) @ self.embedding_weights
-        rows, values = _fragment_row(text, self.columns, self.idf)
+        rows, values = _fragment_row(_fragments(text), self.columns, self.idf)
         if len(rows):
             logits = logits + values @ self.fragment_weights[rows]
         logits = logits - logits.max()
@@ -121,11 +121,11 @@ def _decode(text: object, dtype: type) -> np.ndarray:
 
 
 def _fragment_row(
-    text: str, columns: dict[int, int], idf: np.ndarray
+    fragments: Counter[int], columns: dict[int, int], idf: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """A request's known fragments: their rows and normalised TF-IDF weights."""
     rows, values = [], []
-    for fragment, count in _fragments(text).items():
+    for fragment, count in fragments.items():
         row = columns.get(fragment)
         if row is not None:
             rows.append(row)
@@ -163,8 +163,8 @@ def fit_tool_router(
     idf = (np.log((1 + total) / (1 + document_frequency)) + 1).astype(np.float32)
 
     row_index, column_index, values = [], [], []
-    for row, text in enumerate(requests):
-        rows, weights = _fragment_row(text, columns, idf)
+    for row, counts in enumerate(counted):
+        rows, weights = _fragment_row(counts, columns, idf)
         row_index.extend([row] * len(rows))
         column_index.extend(rows.tolist())
         values.extend(weights.tolist())
