@@ -21,7 +21,8 @@ from peft import LoraConfig, get_peft_model  # noqa: E402
 
 from hybridtools.llm.adapters import AdapterNotFoundError  # noqa: E402
 from hybridtools.llm.engine import EngineOptions, GenerationInputError, LocalEngine  # noqa: E402
-from hybridtools.llm.grammar import GrammarCache  # noqa: E402
+from hybridtools.llm.grammar import GrammarCache, required_still_to_come  # noqa: E402
+from hybridtools.llm.json_position import JsonPosition  # noqa: E402
 from hybridtools.llm.packaged import (  # noqa: E402
     DEFAULT_BASE_MODEL,
     default_model_cache_dir,
@@ -187,6 +188,25 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
             },
             40,
         ),
+        # Several required keys still to come: each needs its own closing
+        # tokens (seen: an edit_notebook call whose cell_language ran on with
+        # three keys to go, cut open at the limit).
+        (
+            "In notes.md replace this paragraph: 'Compilers translate source code into machine "
+            "code through lexing, parsing, semantic analysis, optimisation and code generation, "
+            "and each phase has a long history' with a shorter one",
+            {
+                "type": "object",
+                "properties": {
+                    "old_string": {"type": "string"},
+                    "new_string": {"type": "string"},
+                    "cell_language": {"type": "string"},
+                    "explanation": {"type": "string"},
+                },
+                "required": ["old_string", "new_string", "cell_language", "explanation"],
+            },
+            40,
+        ),
     ],
 )
 def test_a_call_still_closes_when_the_token_budget_runs_out(
@@ -197,6 +217,33 @@ def test_a_call_still_closes_when_the_token_budget_runs_out(
     result = engine.generate(prompt, max_new_tokens=budget, json_schema=json.dumps(schema))
     jsonschema.validate(json.loads(result.text), schema)
     assert result.completion_tokens <= budget
+
+
+def test_the_required_keys_still_to_come_are_counted_down_the_open_objects() -> None:
+    schema = _tool(
+        "edit",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "range": {
+                    "type": "object",
+                    "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}},
+                    "required": ["start", "end"],
+                },
+                "text": {"type": "string"},
+            },
+            "required": ["path", "range", "text"],
+        },
+    )
+    position = JsonPosition()
+    assert required_still_to_come(schema, position) == []  # nothing open yet
+    position.feed(b'{"name":"edit","arguments":{"path":"a.py","range":{"start":1')
+    # The call has its name and arguments open; arguments lack text (range is
+    # being written); range lacks end.
+    assert required_still_to_come(schema, position) == ["text", "end"]
+    position.feed(b',"end":2},"text":"x')
+    assert required_still_to_come(schema, position) == []
 
 
 def test_copy_bias_keeps_argument_values_spans_of_the_request(engine: LocalEngine) -> None:

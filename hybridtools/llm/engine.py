@@ -70,10 +70,11 @@ from hybridtools.llm.threads import set_torch_threads
 logger = logging.getLogger(__name__)
 
 # A constrained call's last tokens go to closing it (JsonConstraint.mask_logits'
-# wrap_up): a string's quote and a few brackets, or, when a required property
-# is still to come, its key and an empty value too. 6 was too few for the
-# second (an edit's old_string ran on and new_string was cut open, claims run
-# at 8431c3d); the grammar forces most of these tokens anyway.
+# wrap_up): a string's quote and a few brackets, and, when required properties
+# are still to come, their keys and empty values too (closing_reserve, on top
+# of this). 6 was too few for one such key (an edit's old_string ran on and
+# new_string was cut open, claims run at 8431c3d); the grammar forces most of
+# these tokens anyway.
 _WRAP_UP_TOKENS = 12
 
 FinishReason = Literal["stop", "length", "grammar"]
@@ -457,7 +458,10 @@ class LocalEngine:
                 finish = "length"
                 break
             if constraint is not None:
-                wrap_up = max_new_tokens - len(generated) <= _WRAP_UP_TOKENS
+                wrap_up = (
+                    max_new_tokens - len(generated)
+                    <= _WRAP_UP_TOKENS + constraint.closing_reserve()
+                )
                 constraint.mask_logits(logits.unsqueeze(0), wrap_up=wrap_up)
                 if copy is not None:
                     copy.apply(logits)

@@ -78,6 +78,39 @@ def split_any_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return [schema]
 
 
+def _branches(json_schema: str) -> list[dict[str, Any]]:
+    try:
+        schema = json.loads(json_schema)
+    except json.JSONDecodeError as exc:
+        raise InvalidSchemaError(f"json_schema is not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise InvalidSchemaError("json_schema must be a JSON object")
+    return split_any_of(schema)
+
+
+def required_still_to_come(schema: dict[str, Any], position: JsonPosition) -> list[str]:
+    """Required keys of the open objects that `position` has not written yet.
+
+    The schema is followed down the open containers by the key last written
+    in each object (or an array's `items`); where it cannot be followed (a
+    `$ref`, a union) the count stops there.
+    """
+    missing: list[str] = []
+    node: Any = schema
+    for keys in position.keys:
+        if not isinstance(node, dict):
+            break
+        if keys is None:
+            node = node.get("items")
+            continue
+        required = node.get("required", [])
+        written = set(keys)
+        missing += [key for key in required if isinstance(key, str) and key not in written]
+        # The open value belongs to the last key; it is still being written.
+        node = node.get("properties", {}).get(keys[-1]) if keys else None
+    return missing
+
+
 class GrammarCache:
     """Compiled grammars for one tokenizer, keyed by compact schema text (LRU)."""
 
@@ -116,13 +149,7 @@ class GrammarCache:
         self.compiles = 0
 
     def compiled_branches(self, json_schema: str) -> list[xgr.CompiledGrammar]:
-        try:
-            schema = json.loads(json_schema)
-        except json.JSONDecodeError as exc:
-            raise InvalidSchemaError(f"json_schema is not valid JSON: {exc}") from exc
-        if not isinstance(schema, dict):
-            raise InvalidSchemaError("json_schema must be a JSON object")
-        return [self._compiled(branch) for branch in split_any_of(schema)]
+        return [self._compiled(branch) for branch in _branches(json_schema)]
 
     def _compiled(self, schema: dict[str, Any]) -> xgr.CompiledGrammar:
         # Not sorted: xgrammar emits properties in schema order, so the order
@@ -190,13 +217,15 @@ class GrammarCache:
             logger.warning("could not keep the compiled grammar on disk: %s", exc)
 
     def new_constraint(self, json_schema: str, max_string_chars: int = 200) -> JsonConstraint:
+        branches = _branches(json_schema)
         return JsonConstraint(
-            self.compiled_branches(json_schema),
+            [self._compiled(branch) for branch in branches],
             self.vocab_size,
             self.stop_token_ids,
             self._string_guard(),
             max_string_chars,
             self.special_token_ids,
+            branches,
         )
 
     def copy_bias(self, constraint: JsonConstraint, source: str, bonus: float) -> CopyBias:
@@ -226,8 +255,13 @@ class JsonConstraint:
         guard: _StringGuardTables | None = None,
         max_string_chars: int = 200,
         forbidden_token_ids: Sequence[int] = (),
+        branch_schemas: Sequence[dict[str, Any]] = (),
     ) -> None:
         self._matchers = [xgr.GrammarMatcher(branch) for branch in branches]
+        # Each live matcher's schema (when given), for `closing_reserve`.
+        self._schemas: list[dict[str, Any] | None] = (
+            list(branch_schemas) if len(branch_schemas) == len(branches) else [None] * len(branches)
+        )
         self._vocab_size = vocab_size
         self._stop_token_ids = list(stop_token_ids)
         self._bitmask = xgr.allocate_token_bitmask(len(self._matchers), vocab_size)
@@ -287,6 +321,22 @@ class JsonConstraint:
         elif wrap_up:
             self._keep_only(logits, self._guard.closes_container)
 
+    def closing_reserve(self) -> int:
+        """Tokens to keep for closing the output: its required keys still to come.
+
+        Each is written as `,"key":""` at the shortest (~3 tokens and the
+        key's); the most any live branch needs counts. The wrap-up starts this
+        much earlier, so a value that ran on no longer leaves a required key
+        cut open at the token limit (seen: an edit_notebook call whose
+        cell_language ran on with three keys to go).
+        """
+        needed = 0
+        for schema in self._schemas:
+            if schema is not None:
+                keys = required_still_to_come(schema, self.position)
+                needed = max(needed, sum(3 + len(key) // 3 for key in keys))
+        return needed
+
     @staticmethod
     def _keep_only(logits: torch.Tensor, wanted: torch.Tensor) -> None:
         """Forbids every token outside `wanted`, unless that would forbid them all."""
@@ -297,10 +347,11 @@ class JsonConstraint:
 
     def accept(self, token_id: int) -> bool:
         """Advances every live branch by `token_id`; False if none accepts it."""
-        survivors = [matcher for matcher in self._matchers if matcher.accept_token(token_id)]
-        if not survivors:
+        took = [matcher.accept_token(token_id) for matcher in self._matchers]
+        if not any(took):
             return False
-        self._matchers = survivors
+        self._matchers = [matcher for matcher, ok in zip(self._matchers, took, strict=True) if ok]
+        self._schemas = [schema for schema, ok in zip(self._schemas, took, strict=True) if ok]
         self._union = None
         self._track(token_id)
         return True

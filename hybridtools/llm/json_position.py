@@ -4,7 +4,8 @@ One tracker, fed each accepted token's bytes by the JsonConstraint, answers
 both of its readers: the string-length guard (grammar.py: is the output
 inside a string, and how many characters long is it) and the copy bias
 (copying.py: is it inside an argument's value, and what has that value
-so far).
+so far), and the wrap-up (grammar.py: which keys each open object holds,
+to count the required ones still to come).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _CLOSERS = (ord("}"), ord("]"))
 class JsonPosition:
     def __init__(self) -> None:
         self.containers: list[int] = []  # ord("{") or ord("[") per open container
+        # Per open container: the keys written so far (an object's), or None (an array's).
+        self.keys: list[list[str] | None] = []
         self.expect_key = False
         self.in_string = False
         self.string_is_value = False
@@ -40,6 +43,9 @@ class JsonPosition:
                     self.in_string = False
                     if not self.string_is_value:
                         self.expect_key = False
+                        written = self.keys[-1] if self.keys else None
+                        if written is not None:
+                            written.append(self.string.decode("utf-8", "replace"))
                     continue
                 elif byte & 0xC0 != 0x80:
                     self.length += 1
@@ -53,10 +59,12 @@ class JsonPosition:
                 self.length = 0
             elif byte in (_OPEN_OBJECT, _OPEN_ARRAY):
                 self.containers.append(byte)
+                self.keys.append([] if byte == _OPEN_OBJECT else None)
                 self.expect_key = byte == _OPEN_OBJECT
             elif byte in _CLOSERS:
                 if self.containers:
                     self.containers.pop()
+                    self.keys.pop()
                 self.expect_key = False
             elif byte == ord(","):
                 self.expect_key = bool(self.containers) and self.containers[-1] == _OPEN_OBJECT
