@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source
+from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source, find_segments
 from hybridtools.llm.json_position import JsonPosition
 
 # A small vocabulary as byte strings, in the shape of a BPE tokenizer's.
@@ -66,7 +66,7 @@ def test_keys_and_the_tool_name_are_never_biased() -> None:
 
 
 def test_a_value_starts_at_a_word_and_continues_the_span() -> None:
-    bias = new_bias("fire off `go test ./...` now")
+    bias = new_bias("fire go test ./... now")
     call_prefix(bias)
     assert {b"go", b"fire"} <= favoured(bias)
     assert b"Project" not in favoured(bias)
@@ -80,6 +80,41 @@ def test_a_value_starts_at_a_word_and_continues_the_span() -> None:
     assert {b'"', b'"}}'} <= favoured(bias)
 
 
+def test_a_value_begun_in_backticks_is_helped_to_close_only_where_they_do() -> None:
+    bias = new_bias("fire off `go test ./...` now")
+    call_prefix(bias)
+    decode_into(bias, b"go", b" test")
+    # A word ends here, but the backticked command goes on: only going on is helped.
+    assert favoured(bias) == {b" ./..."}
+    decode_into(bias, b" ./...")
+    assert {b'"', b'"}}'} <= favoured(bias)
+
+
+def test_starts_inside_a_segment_get_half_the_bonus() -> None:
+    source = "fire off `pip list` with:\n#pragma once\nProject"
+    segments = find_segments(source)
+    escaped = escaped_source(source)
+    starts = {escaped[i:].split(b" ")[0].split(b"\\")[0] for i in segments.starts}
+    assert starts == {b"fire", b"off", b"pip", b"with:", b"#pragma"}
+    bias = new_bias(source)
+    call_prefix(bias)
+    logits = torch.zeros(len(VOCAB))
+    bias.apply(logits)
+    # Whole: a word, the backticked command, the pasted block's start. Half: a
+    # word inside the block or the backticks.
+    assert logits[IDS[b"fire"]] == logits[IDS[b"pip"]] == logits[IDS[b"#pragma"]] == 4.0
+    assert logits[IDS[b"Project"]] == 2.0
+    assert logits[IDS[b"go"]] == 0.0
+
+
+def test_quotes_need_a_word_boundary_and_do_not_nest() -> None:
+    source = 'it doesn\'t exist, put \'src/a.py\' in `{"key": "value"}`'
+    segments = find_segments(source)
+    escaped = escaped_source(source)
+    enclosed = {escaped[start:end] for start, end in segments.closed_at.items()}
+    assert enclosed == {b"src/a.py", b'{\\"key\\": \\"value\\"}'}
+
+
 def test_a_value_that_left_the_request_is_not_biased() -> None:
     bias = new_bias("exec `pip list --outdated`")
     call_prefix(bias)
@@ -88,16 +123,16 @@ def test_a_value_that_left_the_request_is_not_biased() -> None:
 
 
 def test_newlines_are_copied_in_their_escaped_form() -> None:
-    source = "it should contain:\n#pragma once\n"
-    assert escaped_source(source).endswith(b"\\n#pragma once\\n")
+    source = "it should contain:\n#pragma once\nProject\n"
+    assert escaped_source(source).endswith(b"\\n#pragma once\\nProject\\n")
     bias = new_bias(source)
     call_prefix(bias)
     assert b"#pragma" in favoured(bias)  # a word start after an escaped newline
     decode_into(bias, b"#pragma", b" once")
     # A pasted block runs on over its lines: the value does not end at a line end...
-    assert b"\\n" in favoured(bias) and b'"' not in favoured(bias)
-    decode_into(bias, b"\\n")
-    # ...but it may end where the request does.
+    assert favoured(bias) == {b"\\n"}
+    decode_into(bias, b"\\n", b"Project")
+    # ...but where the block does (a trailing line break is not part of it).
     assert b'"' in favoured(bias)
 
 

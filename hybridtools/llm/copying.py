@@ -9,9 +9,16 @@ file. While a constrained call is decoded, this adds a fixed bonus to the
 logits of the tokens that would keep the current argument value a span of
 the request (JSON-escaped, as the value is written):
 
-- at the start of a value, the tokens that begin the request or a word of it;
+- at the start of a value, the tokens that begin a *segment* of the request
+  (a whitespace-separated word, the inside of backticks or quotes, a line of
+  a pasted block) get the whole bonus, those that begin a word inside one
+  ("src" of "packages/app/src/x.ts", "log" of "console.log(x)") half of it:
+  the model still may start there, it is not pushed to;
 - inside a value that is so far a span, the tokens that continue it, and the
-  closing quote where the span reaches a word's end (not a line's end);
+  closing quote where the span reaches a word's end (not a line's end); a
+  value that began a quoted or backticked segment, or a pasted block, is
+  only helped to close where that segment ends (the model had closed
+  `alembic upgrade head` after "alembic" and pasted files after one line);
 - nothing once the value left the request: the model writes on unaided.
 
 The bonus only reorders what the grammar allows, and the model keeps the
@@ -23,7 +30,9 @@ out as before. Keys and the tool's name are never biased.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -48,6 +57,68 @@ def escaped_source(text: str) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
 
 
+# Characters that open and close a quoted segment, and what may stand around
+# them: an apostrophe inside a word ("doesn't") opens nothing.
+_QUOTES = "`'\""
+_BEFORE_OPENING = frozenset(" \t\n([{:,")
+_AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
+# Trailing characters that end a sentence rather than a word.
+_TRAILING_PUNCTUATION = ",;:!?`'\""
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Where the request's segments start, in the escaped source's offsets.
+
+    `starts` holds every segment's start: the inside of backticks or quotes,
+    a pasted block (everything after the first line), a whitespace-separated
+    word outside those. `closed_at` maps the start of a quoted segment or of
+    the pasted block to where it ends: a value begun there is helped to
+    close at that end only.
+    """
+
+    starts: frozenset[int]
+    closed_at: dict[int, int]
+
+
+def find_segments(text: str) -> Segments:
+    offsets = [0]
+    for char in text:
+        offsets.append(offsets[-1] + len(escaped_source(char)))
+    enclosed: dict[int, int] = {}  # raw start -> raw end of quoted segments and the block
+    for index, char in enumerate(text):
+        if char in _QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
+            end = text.find(char, index + 1)
+            while end != -1 and not (end + 1 == len(text) or text[end + 1] in _AFTER_CLOSING):
+                end = text.find(char, end + 1)
+            inside = text[index + 1 : end]
+            if end > index + 1 and "\n" not in inside and not inside[0].isspace():
+                enclosed.setdefault(index + 1, end)
+    block = re.search(r"\n\s*(?=\S)", text)
+    if block:
+        enclosed[block.end()] = len(text.rstrip())
+    # A quote inside another segment ("created" in a pasted line) is part of it.
+    enclosed = {
+        start: end
+        for start, end in enclosed.items()
+        if not any(outer < start < outer_end for outer, outer_end in enclosed.items())
+    }
+    starts = set(enclosed)
+    for match in re.finditer(r"\S+", text):
+        word_start, word_end = match.start(), match.end()
+        while word_start < word_end and text[word_start] in _QUOTES:
+            word_start += 1
+        while word_end > word_start and text[word_end - 1] in _TRAILING_PUNCTUATION:
+            word_end -= 1
+        inside_a_segment = any(start < word_start < end for start, end in enclosed.items())
+        if word_start < word_end and not inside_a_segment:
+            starts.add(word_start)
+    return Segments(
+        frozenset(offsets[start] for start in starts),
+        {offsets[start]: offsets[end] for start, end in enclosed.items()},
+    )
+
+
 class TokenIndex:
     """Token ids by their exact bytes, for one tokenizer (built once, shared)."""
 
@@ -69,10 +140,14 @@ class CopyBias:
         self._index = index
         self._bonus = bonus
         self.position = position
+        self._segments = find_segments(source)
         self._word_starts = [
             i
             for i in range(len(self._source))
-            if i == 0 or self._source[i - 1] in _BOUNDARY or self._is_escape_end(i - 1)
+            if i == 0
+            or self._source[i - 1] in _BOUNDARY
+            or self._is_escape_end(i - 1)
+            or i in self._segments.starts
         ]
 
     def _is_escape_end(self, position: int) -> bool:
@@ -82,39 +157,53 @@ class CopyBias:
             and self._source[position] in _ESCAPED_BOUNDARY
         )
 
-    def favoured(self) -> list[int]:
-        """Token ids that keep the current argument value a span of the request."""
+    def _may_close(self, start: int, end: int) -> bool:
+        """Whether a copy of source[start:end] may end here."""
+        if self.position.escaped:
+            return False
+        segment_end = self._segments.closed_at.get(start)
+        if segment_end is not None and end <= segment_end:
+            return end == segment_end
+        source = self._source
+        return (
+            end == len(source) or source[end] in _SPAN_END or source[end : end + 2] == b'\\"'
+        )  # the last: an escaped quote
+
+    def bonuses(self) -> dict[int, float]:
+        """Token ids that keep the current argument value a span of the request -> their bonus."""
         if not self.position.in_argument_value():
-            return []
+            return {}
         value = bytes(self.position.string)
         source = self._source
+        bonuses: dict[int, float] = {}
         if value:
-            positions = []
+            ends = []
             start = source.find(value)
             while start != -1:
-                positions.append(start + len(value))
+                ends.append(start + len(value))
                 start = source.find(value, start + 1)
+            if any(self._may_close(end - len(value), end) for end in ends):
+                bonuses.update(dict.fromkeys(self._index.closing_ids, self._bonus))
+            continuations = [(end, self._bonus) for end in ends]
         else:
-            positions = self._word_starts
-        favoured: set[int] = set()
-        for position in positions:
-            if (
-                value
-                and not self.position.escaped
-                and (
-                    position == len(source)
-                    or source[position] in _SPAN_END
-                    or source[position : position + 2] == b'\\"'  # an escaped quote
-                )
-            ):
-                favoured.update(self._index.closing_ids)
+            continuations = [
+                (start, self._bonus if start in self._segments.starts else self._bonus / 2)
+                for start in self._word_starts
+            ]
+        for position, bonus in continuations:
             for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
-                favoured.update(self._index.by_bytes.get(source[position : position + length], ()))
-        return sorted(favoured)
+                for token_id in self._index.by_bytes.get(source[position : position + length], ()):
+                    if bonuses.get(token_id, 0.0) < bonus:
+                        bonuses[token_id] = bonus
+        return bonuses
+
+    def favoured(self) -> list[int]:
+        """Token ids given any bonus now."""
+        return sorted(self.bonuses())
 
     def apply(self, logits: torch.Tensor) -> None:
-        """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place)."""
-        favoured = self.favoured()
-        if favoured:
-            ids = torch.tensor(favoured, dtype=torch.long)
-            logits[..., ids] += self._bonus
+        """Adds each favoured token's bonus to its logit ([vocab] or [1, vocab], in place)."""
+        bonuses = self.bonuses()
+        if bonuses:
+            ids = torch.tensor(list(bonuses), dtype=torch.long)
+            logits[..., ids] += torch.tensor(list(bonuses.values()), dtype=logits.dtype)
