@@ -61,7 +61,14 @@ _CLIS = (
     r"|curl|wget|ssh|scp|rsync|tar|unzip|ls|cd|mkdir|rm|cp|mv|chmod|chown|grep|find|sed|awk|brew"
     r"|apt|apt-get|systemctl|journalctl|ps|top|htop|kill|du|df|tail|head|less|cat|echo|export"
 )
-COMMAND = re.compile(rf"`[^`]+`|(?:^|\s)(?:{_CLIS})\s+[-\w./:=@]+", re.IGNORECASE)
+# A program's name is written in lower case in a command line; capitalised
+# mid-sentence it is prose ("a Python snippet", "a generator in Python again",
+# "a Go snippet": every false positive of the detection bench before this).
+# At the request's start a capital is only the sentence's ("Git status pls").
+COMMAND = re.compile(
+    rf"`[^`]+`|(?:^|\s)(?-i:{_CLIS})\s+[-\w./:=@]+|^\W*(?:{_CLIS})\s+[-\w./:=@]+",
+    re.IGNORECASE,
+)
 WORKSPACE = re.compile(
     r"\b(?:repo(?:sitory)?|codebase|workspace|project|folder|directory|dir|terminal|shell|console"
     r"|this\s+file|the\s+file|current\s+file|open\s+file|active\s+file|editor|notebook|cell"

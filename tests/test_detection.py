@@ -54,3 +54,18 @@ def test_the_ambiguous_band_weighs_the_nearest_example() -> None:
     assert WEIGHTS.low < score < WEIGHTS.high
     assert decide(score, reasons, top_similarity=0.6).needs_tool
     assert not decide(score, reasons, top_similarity=0.2).needs_tool
+
+
+@pytest.mark.parametrize(
+    ("request_text", "is_command"),
+    [
+        ("just paste a Python snippet that removes duplicates, no file needed", False),
+        ("ELI5: a generator in Python again", False),
+        ("a Go snippet that returns the maximum of two ints", False),
+        ("run python manage.py migrate", True),
+        ("Git status pls", True),  # capitalised as the sentence's first word
+        ("please exec `Make-Thing`", True),
+    ],
+)
+def test_a_program_named_in_prose_is_not_a_command(request_text: str, is_command: bool) -> None:
+    assert ("command" in rule_features(request_text).objects) is is_command
