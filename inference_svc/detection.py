@@ -25,7 +25,7 @@ _ACTIONS = (
     r"|download|get|browse|check|diff|commit|stage|push|pull|fix|refactor|insert|append|scan|inspect"
     r"|load|clone|deploy|tail|watch|kill|stop|restart|summari[sz]e|go\s+to|navigate|visit|query"
     r"|count|trace|debug|profile|benchmark|upgrade|bump|init|scaffold|set\s+up|setup|record|remember"
-    r"|note|store|memori[sz]e|plan|track|ask|mark|extend|regex\s+search"
+    r"|note|store|memori[sz]e|plan|track|ask|mark|extend|regex\s+search|scroll|click|close"
 )
 _POLITE = (
     r"(?:please\s+|pls\s+|plz\s+|kindly\s+|hey[,!]?\s+|ok(?:ay)?[,!]?\s+|now\s+|then\s+"
@@ -37,6 +37,11 @@ _MODAL = (
     r"|help\s+me\s+|try\s+to\s+|i'?d\s+like\s+(?:you\s+)?to\s+)?"
 )
 ACTION_AT_START = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}(?:{_ACTIONS})\b", re.IGNORECASE)
+# The first word where an action would stand, for a misspelt one ("finnd",
+# "serach", "scoll", "Reda through"): one letter added or dropped or two
+# swapped, in a word of four letters or more.
+FIRST_WORD = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}([a-z]+)\b", re.IGNORECASE)
+_ACTION_WORDS = frozenset(word for word in _ACTIONS.split("|") if word.isalpha() and len(word) >= 4)
 # A short clause before the request proper: "Quick one:", "Context: refactoring
 # billing.", "Trying to fix a bug in coupon handling.", "don't guess,". The
 # action then opens the next clause, and counts as opening the request.
@@ -174,10 +179,45 @@ class DetectorWeights:
     threshold: float = 0.3
 
 
+def _one_edit_apart(word: str, other: str) -> bool:
+    """One letter added or dropped, or two neighbours swapped.
+
+    Not one letter changed: that makes actions of common words ("best" ->
+    test, "last" -> list, "kind" -> find).
+    """
+    if abs(len(word) - len(other)) > 1:
+        return False
+    if len(word) == len(other):
+        differ = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
+        return (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and word[differ[0]] == other[differ[1]]
+            and word[differ[1]] == other[differ[0]]
+        )
+    shorter, longer = sorted((word, other), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def misspelt_action(word: str) -> str | None:
+    """The action `word` is one typo away from, if any (words of four letters or more)."""
+    word = word.lower()
+    if len(word) < 4 or word in _ACTION_WORDS:
+        return None
+    return next((action for action in sorted(_ACTION_WORDS) if _one_edit_apart(word, action)), None)
+
+
+def _opens_with_action(text: str) -> bool:
+    if ACTION_AT_START.search(text):
+        return True
+    first = FIRST_WORD.search(text)
+    return first is not None and misspelt_action(first.group(1)) is not None
+
+
 def starts_with_action(text: str) -> bool:
     """An action opens the request, or the clause after at most two short lead-ins."""
     for _ in range(_MAX_LEAD_INS + 1):
-        if ACTION_AT_START.search(text):
+        if _opens_with_action(text):
             return True
         lead_in = LEAD_IN.match(text)
         if lead_in is None:

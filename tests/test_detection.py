@@ -69,3 +69,21 @@ def test_the_ambiguous_band_weighs_the_nearest_example() -> None:
 )
 def test_a_program_named_in_prose_is_not_a_command(request_text: str, is_command: bool) -> None:
     assert ("command" in rule_features(request_text).objects) is is_command
+
+
+@pytest.mark.parametrize(
+    ("request_text", "opens_with_action"),
+    [
+        ("can you finnd which code sends the lesson confirmation email?", True),
+        ("Reda through `src/comment_metrics.cpp`", True),
+        ("Context: refactoring claims. scoll down a screen", True),
+        # One letter changed is not taken for a typo: common words would be.
+        ("Best way to parse dates in Go?", False),
+        ("Last question: what is a monad?", False),
+        ("What makes a good commit message?", False),
+    ],
+)
+def test_a_misspelt_action_still_opens_the_request(
+    request_text: str, opens_with_action: bool
+) -> None:
+    assert (rule_features(request_text).action == "start") is opens_with_action
