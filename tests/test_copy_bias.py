@@ -90,7 +90,7 @@ def test_a_value_begun_in_backticks_is_helped_to_close_only_where_they_do() -> N
     assert {b'"', b'"}}'} <= favoured(bias)
 
 
-def test_starts_inside_a_segment_get_half_the_bonus() -> None:
+def test_a_value_starts_only_where_a_segment_does() -> None:
     source = "fire off `pip list` with:\n#pragma once\nProject"
     segments = find_segments(source)
     escaped = escaped_source(source)
@@ -100,10 +100,10 @@ def test_starts_inside_a_segment_get_half_the_bonus() -> None:
     call_prefix(bias)
     logits = torch.zeros(len(VOCAB))
     bias.apply(logits)
-    # Whole: a word, the backticked command, the pasted block's start. Half: a
-    # word inside the block or the backticks.
+    # A word, the backticked command, the pasted block's start; not a word
+    # inside the block or the backticks.
     assert logits[IDS[b"fire"]] == logits[IDS[b"pip"]] == logits[IDS[b"#pragma"]] == 4.0
-    assert logits[IDS[b"Project"]] == 2.0
+    assert logits[IDS[b"Project"]] == 0.0 and logits[IDS[b" list"]] == 0.0
     assert logits[IDS[b"go"]] == 0.0
 
 

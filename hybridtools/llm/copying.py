@@ -10,10 +10,11 @@ logits of the tokens that would keep the current argument value a span of
 the request (JSON-escaped, as the value is written):
 
 - at the start of a value, the tokens that begin a *segment* of the request
-  (a whitespace-separated word, the inside of backticks or quotes, a line of
-  a pasted block) get the whole bonus, those that begin a word inside one
-  ("src" of "packages/app/src/x.ts", "log" of "console.log(x)") half of it:
-  the model still may start there, it is not pushed to;
+  (a whitespace-separated word, the inside of backticks or quotes, the
+  pasted block after the first line); not those that begin a word inside
+  one ("src" of "packages/app/src/x.ts", "head" of `alembic upgrade head`,
+  "const" in a pasted line): the model still may start there, it is not
+  pushed to (with half the bonus there it still did, claims run 21:00);
 - inside a value that is so far a span, the tokens that continue it, and the
   closing quote where the span reaches a word's end (not a line's end); a
   value that began a quoted or backticked segment, or a pasted block, is
@@ -41,15 +42,10 @@ from hybridtools.llm.json_position import JsonPosition
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
 _MAX_TOKEN_BYTES = 24
-# Bytes after which a new word starts.
-_BOUNDARY = frozenset(b" \t`'\"()[]{}<>,;:=|\\")
 # Bytes before which a copied span may end. Not a line break: a pasted block
 # (file content, a patch) runs on over its lines, and the claims bench saw
 # file contents cut at their first line end when closing was favoured there.
 _SPAN_END = frozenset(b" \t`'\"),;]}>")
-# Escapes of the JSON form end with these; a word starts after "\\n".
-_ESCAPED_BOUNDARY = frozenset(b'ntr"\\')
-_BACKSLASH = 0x5C
 
 
 def escaped_source(text: str) -> bytes:
@@ -141,21 +137,7 @@ class CopyBias:
         self._bonus = bonus
         self.position = position
         self._segments = find_segments(source)
-        self._word_starts = [
-            i
-            for i in range(len(self._source))
-            if i == 0
-            or self._source[i - 1] in _BOUNDARY
-            or self._is_escape_end(i - 1)
-            or i in self._segments.starts
-        ]
-
-    def _is_escape_end(self, position: int) -> bool:
-        return (
-            1 <= position < len(self._source)
-            and self._source[position - 1] == _BACKSLASH
-            and self._source[position] in _ESCAPED_BOUNDARY
-        )
+        self._starts = sorted(self._segments.starts)
 
     def _may_close(self, start: int, end: int) -> bool:
         """Whether a copy of source[start:end] may end here."""
@@ -186,10 +168,7 @@ class CopyBias:
                 bonuses.update(dict.fromkeys(self._index.closing_ids, self._bonus))
             continuations = [(end, self._bonus) for end in ends]
         else:
-            continuations = [
-                (start, self._bonus if start in self._segments.starts else self._bonus / 2)
-                for start in self._word_starts
-            ]
+            continuations = [(start, self._bonus) for start in self._starts]
         for position, bonus in continuations:
             for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
                 for token_id in self._index.by_bytes.get(source[position : position + length], ()):
