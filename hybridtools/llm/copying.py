@@ -151,38 +151,31 @@ class CopyBias:
             end == len(source) or source[end] in _SPAN_END or source[end : end + 2] == b'\\"'
         )  # the last: an escaped quote
 
-    def bonuses(self) -> dict[int, float]:
-        """Token ids that keep the current argument value a span of the request -> their bonus."""
+    def favoured(self) -> list[int]:
+        """Token ids that keep the current argument value a span of the request."""
         if not self.position.in_argument_value():
-            return {}
+            return []
         value = bytes(self.position.string)
         source = self._source
-        bonuses: dict[int, float] = {}
+        favoured: set[int] = set()
         if value:
-            ends = []
+            positions = []
             start = source.find(value)
             while start != -1:
-                ends.append(start + len(value))
+                positions.append(start + len(value))
                 start = source.find(value, start + 1)
-            if any(self._may_close(end - len(value), end) for end in ends):
-                bonuses.update(dict.fromkeys(self._index.closing_ids, self._bonus))
-            continuations = [(end, self._bonus) for end in ends]
+            if any(self._may_close(end - len(value), end) for end in positions):
+                favoured.update(self._index.closing_ids)
         else:
-            continuations = [(start, self._bonus) for start in self._starts]
-        for position, bonus in continuations:
+            positions = self._starts
+        for position in positions:
             for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
-                for token_id in self._index.by_bytes.get(source[position : position + length], ()):
-                    if bonuses.get(token_id, 0.0) < bonus:
-                        bonuses[token_id] = bonus
-        return bonuses
-
-    def favoured(self) -> list[int]:
-        """Token ids given any bonus now."""
-        return sorted(self.bonuses())
+                favoured.update(self._index.by_bytes.get(source[position : position + length], ()))
+        return sorted(favoured)
 
     def apply(self, logits: torch.Tensor) -> None:
-        """Adds each favoured token's bonus to its logit ([vocab] or [1, vocab], in place)."""
-        bonuses = self.bonuses()
-        if bonuses:
-            ids = torch.tensor(list(bonuses), dtype=torch.long)
-            logits[..., ids] += torch.tensor(list(bonuses.values()), dtype=logits.dtype)
+        """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place)."""
+        favoured = self.favoured()
+        if favoured:
+            ids = torch.tensor(favoured, dtype=torch.long)
+            logits[..., ids] += self._bonus
