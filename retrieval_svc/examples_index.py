@@ -249,7 +249,11 @@ class ExampleIndex:
         # collection -> (when read, its router or None); None is read again
         # after the TTL, since the fit ends after the swap (maybe on a replica).
         self._routers: dict[str, tuple[float, ToolRouter | None]] = {}
+        # The fit that may store each version's router; a fit no longer named
+        # here (its version dropped, or a DeleteExamples started a newer fit)
+        # ends without storing what it fitted.
         self._router_fits: dict[str, threading.Thread] = {}
+        self._router_fits_guard = threading.Lock()
 
     # -- metadata -----------------------------------------------------------
 
@@ -567,12 +571,14 @@ class ExampleIndex:
     # -- tool routers -----------------------------------------------------------
 
     def _drop_version(self, collection: str) -> None:
+        self._forget_router(collection)  # first: a fit still running stores nothing
         self._store.drop_collection(collection)
-        self._forget_router(collection)
 
     def _forget_router(self, collection: str) -> None:
-        self._store.delete_meta(_router_key(collection))
-        self._routers[collection] = (time.monotonic(), None)
+        with self._router_fits_guard:
+            self._router_fits.pop(collection, None)
+            self._store.delete_meta(_router_key(collection))
+            self._routers[collection] = (time.monotonic(), None)
 
     def _start_router_fit(
         self, collection: str, positives: Callable[[], RouterData]
@@ -584,19 +590,24 @@ class ExampleIndex:
             name=f"router-fit-{collection}",
             daemon=True,
         )
-        self._router_fits[collection] = thread
+        with self._router_fits_guard:
+            self._router_fits[collection] = thread
         thread.start()
         return thread
 
     def _fit_router(self, collection: str, positives: Callable[[], RouterData]) -> None:
         started = time.perf_counter()
+        this_fit = threading.current_thread()
         try:
             requests, vectors, tool_names = positives()
             router = fit_tool_router(requests, vectors, tool_names)
-            if router is None or not self._store.collection_exists(collection):
+            if router is None:
                 return
-            self._store.put_meta(_router_key(collection), router.to_meta())
-            self._routers[collection] = (time.monotonic(), router)
+            with self._router_fits_guard:
+                if self._router_fits.get(collection) is not this_fit:
+                    return  # superseded: its examples are no longer the version's
+                self._store.put_meta(_router_key(collection), router.to_meta())
+                self._routers[collection] = (time.monotonic(), router)
             log.info(
                 "tool router fitted",
                 collection=collection,
@@ -607,7 +618,9 @@ class ExampleIndex:
         except Exception as exc:  # noqa: BLE001 - the version serves without one
             log.warning("tool router not fitted", collection=collection, error=str(exc))
         finally:
-            self._router_fits.pop(collection, None)
+            with self._router_fits_guard:
+                if self._router_fits.get(collection) is this_fit:
+                    del self._router_fits[collection]
 
     def fit_missing_routers(self) -> list[str]:
         """Fits, one after another in the background, a router for each serving version
@@ -628,8 +641,9 @@ class ExampleIndex:
                 self._fit_router(collection, lambda c=collection: self._stored_positives(c))
 
         thread = threading.Thread(target=fit_each, name="router-fit-missing", daemon=True)
-        for collection in missing:
-            self._router_fits[collection] = thread
+        with self._router_fits_guard:
+            for collection in missing:
+                self._router_fits[collection] = thread
         thread.start()
         log.info("fitting tool routers for versions without one", collections=missing)
         return missing
