@@ -41,7 +41,9 @@ ACTION_AT_START = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}(?:{_ACTIONS})\b",
 # "serach", "scoll", "Reda through"): one letter added or dropped or two
 # swapped, in a word of four letters or more.
 FIRST_WORD = re.compile(rf"^\W*{_POLITE}{_MODAL}{_POLITE}([a-z]+)\b", re.IGNORECASE)
-_ACTION_WORDS = frozenset(word for word in _ACTIONS.split("|") if word.isalpha() and len(word) >= 4)
+_ACTION_WORDS = tuple(
+    sorted(word for word in _ACTIONS.split("|") if word.isalpha() and len(word) >= 4)
+)
 # A short clause before the request proper: "Quick one:", "Context: refactoring
 # billing.", "Trying to fix a bug in coupon handling.", "don't guess,". The
 # action then opens the next clause, and counts as opening the request.
@@ -204,7 +206,7 @@ def misspelt_action(word: str) -> str | None:
     word = word.lower()
     if len(word) < 4 or word in _ACTION_WORDS:
         return None
-    return next((action for action in sorted(_ACTION_WORDS) if _one_edit_apart(word, action)), None)
+    return next((action for action in _ACTION_WORDS if _one_edit_apart(word, action)), None)
 
 
 def _opens_with_action(text: str) -> bool:

@@ -142,6 +142,21 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
     assert without_jumps.forced_tokens == 0
 
 
+LONG_PARAGRAPH_EDIT = (
+    "In notes.md replace this paragraph: 'Compilers translate source code into machine "
+    "code through lexing, parsing, semantic analysis, optimisation and code generation, "
+    "and each phase has a long history' with a shorter one"
+)
+
+
+def _required_strings(*keys: str) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {key: {"type": "string"} for key in keys},
+        "required": list(keys),
+    }
+
+
 @pytest.mark.parametrize(
     ("request_text", "parameters", "budget"),
     [
@@ -175,36 +190,16 @@ def test_constrained_output_is_a_valid_call(engine: LocalEngine) -> None:
         # closing path is then a dozen tokens, not the half-dozen of one quote
         # and two brackets).
         (
-            "In notes.md replace this paragraph: 'Compilers translate source code into machine "
-            "code through lexing, parsing, semantic analysis, optimisation and code generation, "
-            "and each phase has a long history' with a shorter one",
-            {
-                "type": "object",
-                "properties": {
-                    "old_string": {"type": "string"},
-                    "new_string": {"type": "string"},
-                },
-                "required": ["old_string", "new_string"],
-            },
+            LONG_PARAGRAPH_EDIT,
+            _required_strings("old_string", "new_string"),
             40,
         ),
         # Several required keys still to come: each needs its own closing
         # tokens (seen: an edit_notebook call whose cell_language ran on with
         # three keys to go, cut open at the limit).
         (
-            "In notes.md replace this paragraph: 'Compilers translate source code into machine "
-            "code through lexing, parsing, semantic analysis, optimisation and code generation, "
-            "and each phase has a long history' with a shorter one",
-            {
-                "type": "object",
-                "properties": {
-                    "old_string": {"type": "string"},
-                    "new_string": {"type": "string"},
-                    "cell_language": {"type": "string"},
-                    "explanation": {"type": "string"},
-                },
-                "required": ["old_string", "new_string", "cell_language", "explanation"],
-            },
+            LONG_PARAGRAPH_EDIT,
+            _required_strings("old_string", "new_string", "cell_language", "explanation"),
             40,
         ),
     ],

@@ -78,9 +78,10 @@ class Segments:
 
 
 def find_segments(text: str) -> Segments:
-    offsets = [0]
+    offsets = [0]  # each character's offset in the escaped source
     for char in text:
-        offsets.append(offsets[-1] + len(escaped_source(char)))
+        plain = " " <= char < "\x7f" and char not in '"\\'
+        offsets.append(offsets[-1] + (1 if plain else len(escaped_source(char))))
     enclosed: dict[int, int] = {}  # raw start -> raw end of quoted segments and the block
     for index, char in enumerate(text):
         if char in _QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
