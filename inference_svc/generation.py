@@ -153,6 +153,7 @@ class ToolCallingGenerator:
                 json_schema=schema,
                 adapter=adapter,
                 copy_source=request.query if schema else "",
+                copy_literals=prompt.call_literals if schema else {},
             ),
             on_text,
         )

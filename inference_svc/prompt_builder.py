@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,8 @@ class BuiltPrompt:
     examples: list[RetrievedExample] = field(default_factory=list)
     tools: list[ToolSpec] = field(default_factory=list)
     call_schema: dict[str, Any] | None = None
+    # Booleans a constrained call copies from the shown examples (example_literals).
+    call_literals: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 0
     example_tokens: int = 0
     schema_tokens: int = 0
@@ -185,6 +188,30 @@ def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
             }
         )
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
+    """Per argument, the boolean (as JSON) that most of the shown examples' calls give it.
+
+    A boolean is no span of the request for the copy bias to favour; what the
+    model should copy is the examples' habit (`isBackground` false for a
+    one-off command). Retrieval brings examples like the request, so a request
+    to start a server in the background meets examples that say true. Only a
+    strict majority counts; a negative example counts with its corrected call.
+    """
+    counts: dict[str, Counter[str]] = {}
+    for example in examples:
+        if not example.call_name:
+            continue  # a negative whose right answer is no call
+        for key, value in example.call_arguments.items():
+            if isinstance(value, bool):
+                counts.setdefault(key, Counter())[json.dumps(value)] += 1
+    literals = {}
+    for key, values in counts.items():
+        literal, count = values.most_common(1)[0]
+        if 2 * count > values.total():
+            literals[key] = literal
+    return literals
 
 
 def _prompt_example(example: RetrievedExample) -> PromptExample:
@@ -393,6 +420,7 @@ class ToolAwarePromptBuilder:
             examples=examples,
             tools=tools,
             call_schema=call_schema(tools) if tool_detected and tools else None,
+            call_literals=example_literals(examples) if tool_detected and tools else {},
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

@@ -146,3 +146,39 @@ def test_apply_adds_the_bonus_to_favoured_tokens_only() -> None:
     assert logits[IDS[b" list"]] == 4.0
     assert logits[IDS[b" once"]] == 0.0
     assert logits[IDS[b" install"]] == float("-inf")
+
+
+# Booleans copied from the examples (`literals`), fed as raw bytes.
+CALL_START = b'{"name":"run","arguments":{"command":"go test","background":'
+
+
+def literal_bias(literals: dict[str, str]) -> tuple[CopyBias, dict[bytes, int]]:
+    vocab = [b"false", b"fal", b"se", b"true", b"1", b"0"]
+    index = TokenIndex(vocab)
+    return CopyBias("go test", index, JsonPosition(), 4.0, literals), {
+        data: token_id for token_id, data in enumerate(vocab)
+    }
+
+
+def test_a_boolean_copies_the_examples_literal_token_by_token() -> None:
+    bias, ids = literal_bias({"background": "false"})
+    bias.position.feed(CALL_START)
+    assert set(bias.favoured()) == {ids[b"false"], ids[b"fal"]}
+    bias.position.feed(b"fal")
+    assert bias.favoured() == [ids[b"se"]]
+    bias.position.feed(b"se")
+    assert bias.favoured() == []  # written: the grammar closes it unaided
+    bias.position.feed(b"}}")
+    assert bias.favoured() == []
+
+
+def test_literals_only_for_their_argument_directly_in_arguments() -> None:
+    bias, _ = literal_bias({"background": "false"})
+    bias.position.feed(b'{"name":"run","arguments":{"timeout":')
+    assert bias.favoured() == []  # no literal for this argument
+    bias, _ = literal_bias({"background": "false"})
+    bias.position.feed(b'{"name":"run","arguments":{"options":{"background":')
+    assert bias.favoured() == []  # nested deeper: another object's key
+    bias, _ = literal_bias({"background": "false"})
+    bias.position.feed(b'{"name":"run","arguments":{"command":"go test","background":t')
+    assert bias.favoured() == []  # the model chose otherwise: no pull back

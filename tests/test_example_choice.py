@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from inference_svc.prompt_builder import choose_examples, dominant_tool, rank_examples
+from inference_svc.prompt_builder import (
+    choose_examples,
+    dominant_tool,
+    example_literals,
+    rank_examples,
+)
 from inference_svc.retrieval_client import RetrievedExample
 
 
@@ -53,3 +58,18 @@ def test_without_a_dominant_tool_three_tools_are_offered_best_first() -> None:
     assert tools == ["grep", "ls", "cat", "rm"]
     # The best match sits last, nearest the request.
     assert [e.tool_name for e in chosen] == ["cat", "ls", "grep"]
+
+
+def with_arguments(example_: RetrievedExample, **arguments: object) -> RetrievedExample:
+    return RetrievedExample(**{**example_.__dict__, "call_arguments": arguments})
+
+
+def test_booleans_to_copy_are_the_shown_examples_majority() -> None:
+    shown = [
+        with_arguments(example("run", 3.0), command="git status", background=False, timeout=5),
+        with_arguments(example("run", 2.0), command="npm run dev", background=True),
+        with_arguments(example("run", 1.0, kind="negative"), command="ls", background=False),
+    ]
+    # Numbers and strings belong to the request; only booleans are copied.
+    assert example_literals(shown) == {"background": "false"}
+    assert example_literals(shown[:2]) == {}  # one each: no majority

@@ -22,17 +22,24 @@ the request (JSON-escaped, as the value is written):
   `alembic upgrade head` after "alembic" and pasted files after one line);
 - nothing once the value left the request: the model writes on unaided.
 
+A boolean is no span of the request; it is copied from the examples in the
+prompt instead (`literals`: the value most of the shown examples give an
+argument, as the inference service picks it). The claims bench saw the model
+write `"isBackground": true` for `git diff --stat` and `rm -rf node_modules`
+under examples that all said false. Numbers are left alone: they usually
+belong to the request (a cell index, a line).
+
 The bonus only reorders what the grammar allows, and the model keeps the
 last word: a token it prefers by more than the bonus still wins, so values
-that are not copies (a boolean, an enum, a path the user did not write) come
-out as before. Keys and the tool's name are never biased.
+that are not copies (an enum, a path the user did not write) come out as
+before. Keys and the tool's name are never biased.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -132,11 +139,20 @@ class TokenIndex:
 class CopyBias:
     """The bias for one generation; `position` is its constraint's, fed as tokens are accepted."""
 
-    def __init__(self, source: str, index: TokenIndex, position: JsonPosition, bonus: float):
+    def __init__(
+        self,
+        source: str,
+        index: TokenIndex,
+        position: JsonPosition,
+        bonus: float,
+        literals: Mapping[str, str] | None = None,
+    ):
         self._source = escaped_source(source)
         self._index = index
         self._bonus = bonus
         self.position = position
+        # Argument -> the JSON literal ("false") its value copies from the examples.
+        self._literals = {key: value.encode() for key, value in (literals or {}).items()}
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
 
@@ -154,6 +170,9 @@ class CopyBias:
 
     def favoured(self) -> list[int]:
         """Token ids that keep the current argument value a span of the request."""
+        scalar_key = self.position.argument_scalar_key()
+        if scalar_key is not None:
+            return self._literal_continuations(scalar_key)
         if not self.position.in_argument_value():
             return []
         value = bytes(self.position.string)
@@ -173,6 +192,21 @@ class CopyBias:
             for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
                 favoured.update(self._index.by_bytes.get(source[position : position + length], ()))
         return sorted(favoured)
+
+    def _literal_continuations(self, key: str) -> list[int]:
+        """Tokens that continue the examples' literal for `key`, if it is being written."""
+        literal = self._literals.get(key)
+        written = bytes(self.position.scalar)
+        if literal is None or len(written) >= len(literal) or not literal.startswith(written):
+            return []
+        rest = literal[len(written) :]
+        return sorted(
+            {
+                token_id
+                for length in range(1, len(rest) + 1)
+                for token_id in self._index.by_bytes.get(rest[:length], ())
+            }
+        )
 
     def apply(self, logits: torch.Tensor) -> None:
         """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place)."""

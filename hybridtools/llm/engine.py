@@ -309,6 +309,7 @@ class LocalEngine:
         stop_strings: Sequence[str] = (),
         on_text: Callable[[str], None] | None = None,
         copy_source: str = "",
+        copy_literals: Mapping[str, str] | None = None,
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -317,7 +318,9 @@ class LocalEngine:
         way a streaming caller cancels). `json_schema` constrains the output
         to JSON matching it; the result then ends with finish_reason "grammar"
         once the value is complete, and `copy_source` (the user's request)
-        favours argument values copied from it (copying.py).
+        favours argument values copied from it, `copy_literals` (argument ->
+        JSON literal, from the prompt's examples) booleans copied from those
+        (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)
@@ -330,7 +333,9 @@ class LocalEngine:
                 else None
             )
             copy = (
-                self._grammars.copy_bias(constraint, copy_source, self.options.copy_bonus)
+                self._grammars.copy_bias(
+                    constraint, copy_source, self.options.copy_bonus, copy_literals
+                )
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None
             )

@@ -40,7 +40,7 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,14 +228,20 @@ class GrammarCache:
             branches,
         )
 
-    def copy_bias(self, constraint: JsonConstraint, source: str, bonus: float) -> CopyBias:
-        """A copy bias towards spans of `source` for `constraint`'s generation (copying.py)."""
+    def copy_bias(
+        self,
+        constraint: JsonConstraint,
+        source: str,
+        bonus: float,
+        literals: Mapping[str, str] | None = None,
+    ) -> CopyBias:
+        """A copy bias towards spans of `source` (and `literals`) for `constraint`'s generation."""
         guard = self._string_guard()
         with self._lock:
             if self._copy_index is None:
                 self._copy_index = TokenIndex(guard.token_bytes)
             index = self._copy_index
-        return CopyBias(source, index, constraint.position, bonus)
+        return CopyBias(source, index, constraint.position, bonus, literals)
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:

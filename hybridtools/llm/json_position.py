@@ -4,8 +4,9 @@ One tracker, fed each accepted token's bytes by the JsonConstraint, answers
 both of its readers: the string-length guard (grammar.py: is the output
 inside a string, and how many characters long is it) and the copy bias
 (copying.py: is it inside an argument's value, and what has that value
-so far), and the wrap-up (grammar.py: which keys each open object holds,
-to count the required ones still to come).
+so far, or which key a number or boolean is being written for), and the
+wrap-up (grammar.py: which keys each open object holds, to count the
+required ones still to come).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class JsonPosition:
         # continuation bytes as none).
         self.string = bytearray()
         self.length = 0
+        # A value that is neither a string nor a container (a number, true,
+        # false, null): whether one is being written, and its bytes so far.
+        self.in_scalar = False
+        self.scalar = bytearray()
 
     def feed(self, data: bytes) -> None:
         for byte in data:
@@ -51,6 +56,7 @@ class JsonPosition:
                     self.length += 1
                 self.string.append(byte)
             elif byte == _QUOTE:
+                self.in_scalar = False
                 self.in_string = True
                 self.string_is_value = not (
                     self.containers and self.containers[-1] == _OPEN_OBJECT and self.expect_key
@@ -58,19 +64,34 @@ class JsonPosition:
                 self.string.clear()
                 self.length = 0
             elif byte in (_OPEN_OBJECT, _OPEN_ARRAY):
+                self.in_scalar = False
                 self.containers.append(byte)
                 self.keys.append([] if byte == _OPEN_OBJECT else None)
                 self.expect_key = byte == _OPEN_OBJECT
             elif byte in _CLOSERS:
+                self.in_scalar = False
                 if self.containers:
                     self.containers.pop()
                     self.keys.pop()
                 self.expect_key = False
             elif byte == ord(","):
+                self.in_scalar = False
                 self.expect_key = bool(self.containers) and self.containers[-1] == _OPEN_OBJECT
             elif byte == ord(":"):
                 self.expect_key = False
+                # Compact JSON: the value starts right after the colon.
+                self.in_scalar = True
+                self.scalar.clear()
+            elif self.in_scalar:
+                self.scalar.append(byte)
 
     def in_argument_value(self) -> bool:
         """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
         return self.in_string and self.string_is_value and len(self.containers) >= 2
+
+    def argument_scalar_key(self) -> str | None:
+        """The argument whose number or boolean is being written, directly in `arguments`."""
+        if not self.in_scalar or len(self.containers) != 2:
+            return None
+        written = self.keys[-1]
+        return written[-1] if written else None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -35,6 +35,9 @@ class GenerationParams:
     # it are favoured (hybridtools.llm.copying). The local backend only; TGI
     # takes no logits processor per request and decodes without it.
     copy_source: str = ""
+    # Argument -> JSON literal the prompt's examples give it (booleans), favoured
+    # the same way (local backend only).
+    copy_literals: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

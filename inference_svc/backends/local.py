@@ -92,6 +92,7 @@ class LocalBackend:
             json_schema=params.json_schema,
             on_text=on_text,
             copy_source=params.copy_source,
+            copy_literals=params.copy_literals,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)
