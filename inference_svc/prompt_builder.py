@@ -32,6 +32,8 @@ rest.
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -191,27 +193,65 @@ def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
 
 
 def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
-    """Per argument, the boolean (as JSON) that most of the shown examples' calls give it.
+    """Per argument, the JSON text its value starts with in the shown examples' calls.
 
-    A boolean is no span of the request for the copy bias to favour; what the
-    model should copy is the examples' habit (`isBackground` false for a
-    one-off command). Retrieval brings examples like the request, so a request
-    to start a server in the background meets examples that say true. Only a
-    strict majority counts; a negative example counts with its corrected call.
+    What the copy bias cannot find in the request, the model should copy from
+    the examples (hybridtools.llm.copying):
+    - a boolean, where a strict majority gives it (`isBackground` false for a
+      one-off command; retrieval brings examples like the request, so "run it
+      in the background" meets examples that say true);
+    - a string that two or more examples give whole (Cline's `path` ".": `"."`);
+    - otherwise the words their strings all start with (Cursor's "To answer: ",
+      "# ... existing "), up to the last space: the request's words follow.
+    Neither string rule takes what is a word of an example's own request (a
+    path's "src/" is copied from each request, not a convention). A negative
+    example counts with its corrected call.
     """
-    counts: dict[str, Counter[str]] = {}
+    booleans: dict[str, Counter[str]] = {}
+    strings: dict[str, list[tuple[str, str]]] = {}
     for example in examples:
         if not example.call_name:
             continue  # a negative whose right answer is no call
         for key, value in example.call_arguments.items():
             if isinstance(value, bool):
-                counts.setdefault(key, Counter())[json.dumps(value)] += 1
+                booleans.setdefault(key, Counter())[json.dumps(value)] += 1
+            elif isinstance(value, str):
+                strings.setdefault(key, []).append((value, example.request))
     literals = {}
-    for key, values in counts.items():
-        literal, count = values.most_common(1)[0]
-        if 2 * count > values.total():
+    for key, counts in booleans.items():
+        literal, count = counts.most_common(1)[0]
+        if 2 * count > counts.total():
             literals[key] = literal
+    for key, pairs in strings.items():
+        shared = _shared_start([value for value, _ in pairs]) if len(pairs) >= 2 else ""
+        requests = [request for _, request in pairs]
+        own = _examples_own_words(shared, requests)
+        if not own.strip():
+            continue
+        whole = own == shared and all(value == shared for value, _ in pairs)
+        text = json.dumps(own, ensure_ascii=False)  # as the model writes it
+        literals[key] = text if whole else text[:-1]
     return literals
+
+
+def _examples_own_words(text: str, requests: Sequence[str]) -> str:
+    """`text`'s words up to the first that begins a word of one of the requests."""
+    end = 0
+    for word in re.finditer(r"\S+\s*", text):
+        at_word_start = re.compile(rf"(?:^|[\s`'\"(]){re.escape(word.group().rstrip())}")
+        if any(at_word_start.search(request) for request in requests):
+            break
+        end = word.end()
+    return text[:end]
+
+
+def _shared_start(values: Sequence[str]) -> str:
+    """The values themselves when all are equal, else their common start up to its last space."""
+    shared = os.path.commonprefix(list(values))
+    if all(value == shared for value in values):
+        return shared
+    cut = max(shared.rfind(" "), shared.rfind("\n"))
+    return shared[: cut + 1] if cut >= 0 else ""
 
 
 def _prompt_example(example: RetrievedExample) -> PromptExample:

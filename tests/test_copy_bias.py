@@ -182,3 +182,31 @@ def test_literals_only_for_their_argument_directly_in_arguments() -> None:
     bias, _ = literal_bias({"background": "false"})
     bias.position.feed(b'{"name":"run","arguments":{"command":"go test","background":t')
     assert bias.favoured() == []  # the model chose otherwise: no pull back
+
+
+def string_literal_bias(source: str, literals: dict[str, str]) -> tuple[CopyBias, dict[bytes, int]]:
+    vocab = [b'"', b'"To', b" answer", b":", b" ", b"how", b" do", b" we", b"to", b".", b'"}}']
+    return CopyBias(source, TokenIndex(vocab), JsonPosition(), 4.0, literals), {
+        data: token_id for token_id, data in enumerate(vocab)
+    }
+
+
+def test_a_string_starts_with_the_examples_words_then_copies_the_request() -> None:
+    bias, ids = string_literal_bias("search to see how do we page", {"why": '"To answer: '})
+    bias.position.feed(b'{"name":"search","arguments":{"why":')
+    assert set(bias.favoured()) == {ids[b'"'], ids[b'"To']}  # not "to" of the request
+    bias.position.feed(b'"To answer:')
+    assert bias.favoured() == [ids[b" "]]
+    bias.position.feed(b" ")
+    # The examples' words are written: the request's segments follow.
+    assert {ids[b"how"], ids[b"to"]} <= set(bias.favoured())
+    bias.position.feed(b"how")
+    assert ids[b" do"] in bias.favoured() and ids[b" we"] not in bias.favoured()
+
+
+def test_a_string_the_examples_give_whole_is_copied_and_closed() -> None:
+    bias, ids = string_literal_bias("regex search foo.bar", {"path": '"."'})
+    bias.position.feed(b'{"name":"search","arguments":{"path":"')
+    assert bias.favoured() == [ids[b"."]]
+    bias.position.feed(b".")
+    assert set(bias.favoured()) == {ids[b'"'], ids[b'"To'], ids[b'"}}']}  # closing tokens

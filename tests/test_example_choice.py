@@ -73,3 +73,29 @@ def test_booleans_to_copy_are_the_shown_examples_majority() -> None:
     # Numbers and strings belong to the request; only booleans are copied.
     assert example_literals(shown) == {"background": "false"}
     assert example_literals(shown[:2]) == {}  # one each: no majority
+
+
+def asked(request: str, **arguments: object) -> RetrievedExample:
+    return RetrievedExample(
+        **{**example("t", 1.0).__dict__, "request": request, "call_arguments": arguments}
+    )
+
+
+def test_strings_to_copy_are_the_examples_own_words_not_their_requests() -> None:
+    searches = [
+        asked("find lines matching console\\.log\\(", path=".", regex="console\\.log\\("),
+        asked("search the repo for TASK_TIMEOUT", path=".", regex="TASK_TIMEOUT"),
+    ]
+    assert example_literals(searches) == {"path": '"."'}  # a convention, copied whole
+    questions = [
+        asked("search the project to see how X works", explanation="To answer: how X works"),
+        asked("how is Y done?", explanation="To answer: how is Y done"),
+    ]
+    # The shared start stops where the requests' own words begin ("how").
+    assert example_literals(questions) == {"explanation": '"To answer: '}
+    paths = [
+        asked("read `src/app.py`", path="src/app.py"),
+        asked("show src/app.py", path="src/app.py"),
+    ]
+    assert example_literals(paths) == {}  # each request's own path
+    assert example_literals(questions[:1]) == {}  # one example is no convention

@@ -22,12 +22,14 @@ the request (JSON-escaped, as the value is written):
   `alembic upgrade head` after "alembic" and pasted files after one line);
 - nothing once the value left the request: the model writes on unaided.
 
-A boolean is no span of the request; it is copied from the examples in the
-prompt instead (`literals`: the value most of the shown examples give an
-argument, as the inference service picks it). The claims bench saw the model
-write `"isBackground": true` for `git diff --stat` and `rm -rf node_modules`
-under examples that all said false. Numbers are left alone: they usually
-belong to the request (a cell index, a line).
+What the request cannot give is copied from the examples in the prompt
+(`literals`, as the inference service finds them: ADR 0008's amendment): a
+boolean most of them give (the model wrote `"isBackground": true` for `git
+diff --stat` under examples that all said false), a string they give whole
+(Cline's `path` "."), or the words their strings start with ("To answer: ",
+after which the request's segments are favoured as above). At such a value's
+start these are favoured instead of the request's segment starts. Numbers are
+left alone: they usually belong to the request (a cell index, a line).
 
 The bonus only reorders what the grammar allows, and the model keeps the
 last word: a token it prefers by more than the bonus still wins, so values
@@ -151,7 +153,9 @@ class CopyBias:
         self._index = index
         self._bonus = bonus
         self.position = position
-        # Argument -> the JSON literal ("false") its value copies from the examples.
+        # Argument -> the JSON text its value starts with in the shown examples:
+        # a boolean (`false`), a whole string (`"."`) or a string's start
+        # (`"To answer: `, no closing quote), as the inference service finds them.
         self._literals = {key: value.encode() for key, value in (literals or {}).items()}
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
@@ -169,13 +173,42 @@ class CopyBias:
         )  # the last: an escaped quote
 
     def favoured(self) -> list[int]:
-        """Token ids that keep the current argument value a span of the request."""
-        scalar_key = self.position.argument_scalar_key()
-        if scalar_key is not None:
-            return self._literal_continuations(scalar_key)
+        """Token ids that keep the current argument value a copy (of the examples' start
+        for it, else of a span of the request)."""
+        key = self.position.argument_key()
+        literal = self._literals.get(key) if key is not None else None
+        if self.position.in_scalar:
+            # A value's first bytes (before any quote) or a number or boolean.
+            if literal is None:
+                return []
+            return self._continuations(literal, bytes(self.position.scalar))
         if not self.position.in_argument_value():
             return []
         value = bytes(self.position.string)
+        if literal is not None and literal[:1] == b'"':
+            written = b'"' + value
+            if len(written) < len(literal) and literal.startswith(written):
+                return self._continuations(literal, written)  # still in the examples' start
+            if literal[-1:] != b'"' and written.startswith(literal):
+                value = value[len(literal) - 1 :]  # after a template: the request's words
+        return self._span_continuations(value)
+
+    def _continuations(self, literal: bytes, written: bytes) -> list[int]:
+        """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""
+        if len(written) >= len(literal) or not literal.startswith(written):
+            return []
+        rest = literal[len(written) :]
+        if rest == b'"':
+            return list(self._index.closing_ids)
+        return sorted(
+            {
+                token_id
+                for length in range(1, len(rest) + 1)
+                for token_id in self._index.by_bytes.get(rest[:length], ())
+            }
+        )
+
+    def _span_continuations(self, value: bytes) -> list[int]:
         source = self._source
         favoured: set[int] = set()
         if value:
@@ -192,21 +225,6 @@ class CopyBias:
             for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
                 favoured.update(self._index.by_bytes.get(source[position : position + length], ()))
         return sorted(favoured)
-
-    def _literal_continuations(self, key: str) -> list[int]:
-        """Tokens that continue the examples' literal for `key`, if it is being written."""
-        literal = self._literals.get(key)
-        written = bytes(self.position.scalar)
-        if literal is None or len(written) >= len(literal) or not literal.startswith(written):
-            return []
-        rest = literal[len(written) :]
-        return sorted(
-            {
-                token_id
-                for length in range(1, len(rest) + 1)
-                for token_id in self._index.by_bytes.get(rest[:length], ())
-            }
-        )
 
     def apply(self, logits: torch.Tensor) -> None:
         """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place)."""

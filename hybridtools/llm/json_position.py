@@ -89,9 +89,11 @@ class JsonPosition:
         """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
         return self.in_string and self.string_is_value and len(self.containers) >= 2
 
-    def argument_scalar_key(self) -> str | None:
-        """The argument whose number or boolean is being written, directly in `arguments`."""
-        if not self.in_scalar or len(self.containers) != 2:
+    def argument_key(self) -> str | None:
+        """The argument whose value is being written, directly in `arguments`, if any."""
+        if len(self.containers) != 2 or not (
+            self.in_scalar or (self.in_string and self.string_is_value)
+        ):
             return None
         written = self.keys[-1]
         return written[-1] if written else None
