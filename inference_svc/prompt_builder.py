@@ -197,21 +197,23 @@ def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
 
     What the copy bias cannot find in the request, the model should copy from
     the examples (hybridtools.llm.copying):
-    - a boolean, where a strict majority gives it (`isBackground` false for a
-      one-off command; retrieval brings examples like the request, so "run it
-      in the background" meets examples that say true);
-    - a string that two or more examples give whole (Cline's `path` ".": `"."`);
-    - otherwise the words their strings all start with (Cursor's "To answer: ",
-      "# ... existing "), up to the last space: the request's words follow.
+    - a boolean that a strict majority of the examples give (`isBackground`
+      false for a one-off command; retrieval brings examples like the
+      request, so "run it in the background" meets examples that say true);
+      examples without the argument count against it (Continue writes
+      `waitForCompletion` only as false, for background commands);
+    - for a string that two or more examples, and most of them, give: the
+      string when they all give it whole (Cline's `path` ".": `"."`), else the
+      words their strings all start with (Cursor's "To answer: ", "# ...
+      existing "), up to the last space: the request's words follow.
     Neither string rule takes what is a word of an example's own request (a
     path's "src/" is copied from each request, not a convention). A negative
     example counts with its corrected call.
     """
     booleans: dict[str, Counter[str]] = {}
     strings: dict[str, list[tuple[str, str]]] = {}
-    for example in examples:
-        if not example.call_name:
-            continue  # a negative whose right answer is no call
+    calls = [example for example in examples if example.call_name]  # not "no call" negatives
+    for example in calls:
         for key, value in example.call_arguments.items():
             if isinstance(value, bool):
                 booleans.setdefault(key, Counter())[json.dumps(value)] += 1
@@ -220,10 +222,12 @@ def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
     literals = {}
     for key, counts in booleans.items():
         literal, count = counts.most_common(1)[0]
-        if 2 * count > counts.total():
+        if 2 * count > len(calls):
             literals[key] = literal
     for key, pairs in strings.items():
-        shared = _shared_start([value for value, _ in pairs]) if len(pairs) >= 2 else ""
+        if len(pairs) < 2 or 2 * len(pairs) <= len(calls):
+            continue
+        shared = _shared_start([value for value, _ in pairs])
         requests = [request for _, request in pairs]
         own = _examples_own_words(shared, requests)
         if not own.strip():

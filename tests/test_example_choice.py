@@ -99,3 +99,13 @@ def test_strings_to_copy_are_the_examples_own_words_not_their_requests() -> None
     ]
     assert example_literals(paths) == {}  # each request's own path
     assert example_literals(questions[:1]) == {}  # one example is no convention
+
+
+def test_examples_without_the_argument_count_against_copying_it() -> None:
+    commands = [
+        asked("run npm run dev in the background", command="npm run dev", waitForCompletion=False),
+        asked("exec npm ci", command="npm ci"),
+        asked("run pytest", command="pytest"),
+    ]
+    # Continue writes waitForCompletion only for background commands.
+    assert example_literals(commands) == {}
