@@ -57,7 +57,16 @@ _EXTENSIONS = (
     r"|conf|env|lock|xml|html|htm|css|scss|sass|less|vue|svelte|sh|bash|zsh|ps1|bat|gradle|tf|proto"
     r"|graphql|csv|tsv|log|dockerfile|mod|sum|prisma|tex|svg|png|jpg"
 )
-FILE_NAME = re.compile(rf"(?<![\w@])[\w.~/-]*\w\.(?:{_EXTENSIONS})\b", re.IGNORECASE)
+# Files known by a name with no extension ("Is there anything odd in Gemfile?"),
+# capitalised as they are written on disk.
+_EXTENSIONLESS_FILES = (
+    r"Dockerfile|Containerfile|Makefile|GNUmakefile|Gemfile|Rakefile|Procfile|Jenkinsfile"
+    r"|Vagrantfile|Pipfile|Podfile|Brewfile|Justfile|Caddyfile|Tiltfile|CODEOWNERS"
+)
+FILE_NAME = re.compile(
+    rf"(?<![\w@])[\w.~/-]*\w\.(?:{_EXTENSIONS})\b|(?<![\w@.-])(?-i:{_EXTENSIONLESS_FILES})\b",
+    re.IGNORECASE,
+)
 PATH = re.compile(r"(?:^|[\s'\"`(])(?:\.{1,2}/|~/|/)?[\w.-]+/[\w./*-]*")
 URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
 GLOB = re.compile(r"\*\*/|\*\.\w+|\*\*")

@@ -87,3 +87,17 @@ def test_a_misspelt_action_still_opens_the_request(
     request_text: str, opens_with_action: bool
 ) -> None:
     assert (rule_features(request_text).action == "start") is opens_with_action
+
+
+@pytest.mark.parametrize(
+    ("request_text", "names_a_file"),
+    [
+        ("Is there anything odd in Gemfile?", True),
+        ("open src/Makefile", True),
+        ("build the image from Dockerfile.dev", True),
+        # Written in prose, not as on disk.
+        ("how do I write a makefile for a C project?", False),
+    ],
+)
+def test_files_known_without_an_extension(request_text: str, names_a_file: bool) -> None:
+    assert ("file" in rule_features(request_text).objects) is names_a_file
