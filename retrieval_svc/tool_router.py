@@ -12,8 +12,16 @@ three for 95%.
 Features: the request's embedding (already computed for the index) beside
 TF-IDF weights of its character 2-4-grams within words (sublinear term
 frequency, rows L2-normalised), so that "grep", "**/*.md" or "--stat" count
-however the embedding places them. A fragment's column is its CRC-32
-(stable across processes). Multinomial logistic regression with an L2
+however the embedding places them, and of the *shape* of each word that
+names something a tool reaches: a file (`Header.tsx`), a directory path
+(`spec/models`), a glob, a URL. Fragments cannot tell `spec/models` from
+`spec/models.rb`, and a held-out phrasing ("show me the folder spec/models")
+had been sent to `read_file` with 0.9 confidence; the shapes put the right
+tool first for 80.6% -> 83.6% of 800 held-out requests, 80.6% -> 84.5% on
+another draw (seed 7), confidently-right share 89.0 -> 89.6% and 87.3 ->
+90.3% (ad hoc, 2026-11-26; shape counts weigh 5, 3 gave about half the
+gain, 10 the same). A fragment's column is its CRC-32 (stable across
+processes). Multinomial logistic regression with an L2
 penalty, fitted with L-BFGS on torch (already the project's dependency) from
 the version's positive examples, after the swap has switched, so the swap
 does not wait for it (15-16 s for 10K positives on one core in the retrieval
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import warnings
 import zlib
 from collections import Counter
@@ -36,23 +45,49 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FORMAT = 1
+# 2: word shapes among the fragments (a router of format 1 is refitted).
+FORMAT = 2
 # Inverse of the L2 penalty's strength, as scikit-learn's C (per example
 # summed loss): 100 put the right tool first for 80-82% offline, 10 for 77%.
 PENALTY_C = 100.0
 # L-BFGS iterations: 40 gave the same held-out accuracy as 200 offline.
 MAX_ITERATIONS = 60
 GRAM_SIZES = (2, 3, 4)
+# A word's shape counts as this many fragments: one is lost among a
+# request's ~60 n-grams (half the gain at 3, the same at 10, offline).
+SHAPE_WEIGHT = 5
+_AROUND_A_NAME = "`'\",;:!?()[]{}<>"
+_URL = re.compile(r"(?:https?://|www\.)")
+_FILE = re.compile(r"\w\.[A-Za-z][A-Za-z0-9]{0,9}$")
+_DIRECTORY = re.compile(r"[\w.~-]*/[\w./~-]*")
+
+
+def word_shape(word: str) -> str | None:
+    """ "url", "glob", "file" or "directory" for a word that names one, else None."""
+    name = word.strip(_AROUND_A_NAME)
+    if _URL.match(name):
+        return "url"
+    if "*" in name:
+        return "glob"
+    if _FILE.search(name) and not name.endswith("..."):
+        return "file"
+    if _DIRECTORY.fullmatch(name) and any(char.isalpha() for char in name):
+        return "directory"
+    return None
 
 
 def _fragments(text: str) -> Counter[int]:
-    """Character n-grams of each word padded with spaces, by CRC-32."""
+    """Character n-grams of each word padded with spaces, and word shapes, by CRC-32."""
     counts: Counter[int] = Counter()
-    for word in text.lower().split():
-        padded = f" {word} "
+    for word in text.split():
+        padded = f" {word.lower()} "
         for size in GRAM_SIZES:
             for start in range(max(1, len(padded) - size + 1)):
                 counts[zlib.crc32(padded[start : start + size].encode("utf-8"))] += 1
+        shape = word_shape(word)
+        if shape is not None:
+            # A NUL keeps it apart from every n-gram of the text.
+            counts[zlib.crc32(f"\0{shape}".encode())] += SHAPE_WEIGHT
     return counts
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from inference_svc.prompt_builder import routed_tool
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router, word_shape
 
 REQUESTS = {
     "grep_search": [
@@ -85,3 +85,37 @@ def test_the_prompt_builder_follows_a_confident_known_tool_only() -> None:
     assert routed_tool(likelihoods, {"ls"}, 0.5) == ""  # not in the catalog (any more)
     assert routed_tool(likelihoods, {"grep_search"}, 1.0) == ""  # 1.0: router off
     assert routed_tool([], {"grep_search"}, 0.5) == ""
+
+
+@pytest.mark.parametrize(
+    ("word", "shape"),
+    [
+        ("`Header.tsx`", "file"),
+        ("src/app.py,", "file"),
+        ("spec/models", "directory"),
+        ("./scripts/", "directory"),
+        ("**/*.md", "glob"),
+        ("https://example.com/docs", "url"),
+        ("models", None),
+        ("...", None),
+        ("1/2", None),
+    ],
+)
+def test_word_shapes(word: str, shape: str | None) -> None:
+    assert word_shape(word) == shape
+
+
+def test_the_shape_of_a_path_tells_a_directory_from_a_file() -> None:
+    # Both tools' requests say "show me"; only the path's shape tells them apart.
+    requests = {
+        "read_file": [f"show me {name}" for name in ("src/app.py", "lib/db.rb", "docs/api.md")],
+        "list_dir": [f"show me {name}" for name in ("src/routes", "lib/jobs", "docs/guides")],
+    }
+    texts = [text for texts in requests.values() for text in texts]
+    tools = [tool for tool, texts in requests.items() for _ in texts]
+    vectors = np.zeros((len(texts), 8), dtype=np.float32)
+    router = fit_tool_router(texts, vectors, tools)
+    assert router is not None
+    zero = np.zeros(8, dtype=np.float32)
+    assert router.likelihoods("show me the folder spec/models", zero)[0][0] == "list_dir"
+    assert router.likelihoods("show me the file spec/user.ts", zero)[0][0] == "read_file"
