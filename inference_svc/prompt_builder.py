@@ -90,7 +90,8 @@ class BuiltPrompt:
     examples: list[RetrievedExample] = field(default_factory=list)
     tools: list[ToolSpec] = field(default_factory=list)
     call_schema: dict[str, Any] | None = None
-    # Booleans a constrained call copies from the shown examples (example_literals).
+    # What a constrained call copies from the shown examples: argument -> the JSON
+    # text its value starts with there (example_literals).
     call_literals: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 0
     example_tokens: int = 0

@@ -319,8 +319,8 @@ class LocalEngine:
         to JSON matching it; the result then ends with finish_reason "grammar"
         once the value is complete, and `copy_source` (the user's request)
         favours argument values copied from it, `copy_literals` (argument ->
-        JSON literal, from the prompt's examples) booleans copied from those
-        (copying.py).
+        the JSON text its value starts with in the prompt's examples) values
+        copied from those (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)

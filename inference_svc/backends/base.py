@@ -35,8 +35,8 @@ class GenerationParams:
     # it are favoured (hybridtools.llm.copying). The local backend only; TGI
     # takes no logits processor per request and decodes without it.
     copy_source: str = ""
-    # Argument -> JSON literal the prompt's examples give it (booleans), favoured
-    # the same way (local backend only).
+    # Argument -> the JSON text its value starts with in the prompt's examples (a
+    # boolean, a convention such as "."), favoured the same way (local backend only).
     copy_literals: Mapping[str, str] = field(default_factory=dict)
 
 
