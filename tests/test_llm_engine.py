@@ -258,6 +258,24 @@ def test_copy_bias_keeps_argument_values_spans_of_the_request(engine: LocalEngin
     assert unbiased.token_ids == plain.token_ids
 
 
+def test_copy_literals_give_what_the_request_cannot(engine: LocalEngine) -> None:
+    """A boolean the examples agree on is written as they write it, whichever it is."""
+    request = "Please run the command `cargo fmt --check` in the background"
+    copying = LocalEngine(engine.model_dir, EngineOptions(threads=1, copy_bonus=20.0))
+    schema = json.dumps(TWO_TOOLS["anyOf"][1])
+    for literal in ("true", "false"):
+        result = copying.generate(
+            _prompt(copying, request),
+            max_new_tokens=48,
+            json_schema=schema,
+            copy_source=request,
+            copy_literals={"is_background": literal},
+        )
+        arguments = json.loads(result.text)["arguments"]
+        assert arguments["is_background"] is (literal == "true")
+        assert arguments["command"] in request  # the request's spans as before
+
+
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
     schema = json.dumps(
         {
