@@ -47,7 +47,8 @@ class InferenceSettings(ServiceSettings):
     examples_per_request: int = Field(default=3, ge=0, le=5)
     example_token_budget: int = Field(default=300, ge=0)
     # Local backend, constrained calls: logit bonus for argument values that
-    # copy a span of the request (hybridtools.llm.copying); 0 turns it off.
+    # copy a span of the request, or what the shown examples agree on where the
+    # request cannot tell (hybridtools.llm.copying); 0 turns it off.
     copy_bonus: float = Field(default=7.0, ge=0, le=20)
     # Candidate tools shown (with schemas) and allowed by the grammar.
     candidate_tools: int = Field(default=3, ge=1, le=8)
