@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.claims.analysis import injection, load, retrain_estimate, target_checks, verdicts
+from bench.claims.analysis import (
+    injection,
+    load,
+    missed_only_on_prose,
+    retrain_estimate,
+    target_checks,
+    verdicts,
+)
 from bench.claims.datasets import build_ecosystem_data, old_approach_samples
 from bench.claims.metrics import (
     AnswerRecord,
@@ -138,6 +145,28 @@ def test_scoring_and_causes() -> None:
     assert summary.calls == 3 and summary.calls_made == 4 and summary.valid_calls == 3
     assert summary.spurious_rate == 0.5
     assert summary.causes["detection"] == 2
+
+
+def test_a_miss_only_on_a_prose_explanation_is_told_apart() -> None:
+    expected = {"command": "git diff --stat", "explanation": "Summarise the changes"}
+    required = ["command", "explanation"]
+
+    def answered(**arguments: str) -> AnswerRecord:
+        return _record(
+            expected_name="run",
+            expected_arguments=expected,
+            required=required,
+            called=True,
+            name="run",
+            arguments=arguments,
+            valid=True,
+        )
+
+    prose = answered(command="git diff --stat", explanation="diff --stat")
+    assert not prose.right_arguments and missed_only_on_prose(prose)
+    both = answered(command="git diff", explanation="diff --stat")
+    assert not missed_only_on_prose(both)
+    assert not missed_only_on_prose(answered(**expected))  # no miss at all
 
 
 def test_rates_and_intervals() -> None:

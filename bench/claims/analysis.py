@@ -99,6 +99,18 @@ def meets(metric: str, value: float | None) -> bool | None:
     return value >= threshold - 1e-9 if op == ">=" else value <= threshold + 1e-9
 
 
+# Arguments that explain the call in words (Copilot's and Cursor's `explanation`,
+# Cursor's `instructions`): the expected wording is the data's own, not a span
+# of the request, so a call can be right in every other respect and miss on it.
+PROSE_ARGUMENTS = frozenset({"explanation", "instructions", "reason"})
+
+
+def missed_only_on_prose(record: AnswerRecord) -> bool:
+    """The right tool, and every wrong required argument a prose explanation."""
+    wrong = set(record.wrong_arguments)
+    return record.right_tool and bool(wrong) and wrong <= PROSE_ARGUMENTS
+
+
 @dataclass
 class TargetCheck:
     ecosystem: str
@@ -186,6 +198,13 @@ def why_missed(loaded: Loaded, check: TargetCheck, condition: int = 5) -> list[s
         if check.wrong_arguments:
             common = ", ".join(f"`{n}` ({c})" for n, c in check.wrong_arguments.most_common(4))
             lines.append(f"Arguments most often wrong: {common}.")
+        prose = sum(1 for r in misses if missed_only_on_prose(r))
+        if prose:
+            lines.append(
+                f"{prose} of the calls with the right tool missed only on a prose argument "
+                "(`explanation`, `instructions`): the call explained in the data's own words, "
+                "compared word for word like every required argument, and counted as a miss."
+            )
         if check.wrong_tools:
             common = ", ".join(
                 f"`{got}` for `{want}` ({c})" for (want, got), c in check.wrong_tools.most_common(3)
