@@ -614,17 +614,33 @@ def _load_average() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
+def source_commit() -> str:
+    """The checkout's commit, "+dirty" when tracked files differ from it ("" outside git)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f"{commit}+dirty" if dirty else commit
+
+
+# Read when the bench starts, before the services it starts load their code: a
+# commit made while a long run goes on must not be credited with its answers.
+SOURCE_COMMIT = source_commit()
+
+
 def machine_info() -> dict[str, Any]:
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
         cpus = os.cpu_count() or 0
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = ""
     # What the retrieval service started from this environment reads (its defaults when unset).
     retrieval = RetrievalSettings()
     inference = InferenceSettings()
@@ -639,7 +655,7 @@ def machine_info() -> dict[str, Any]:
         "retrieval_torch_threads": retrieval.torch_threads,
         "retrieval_embedder_runtime": retrieval.embedder_runtime,
         "retrieval_embedder_threads": retrieval.embedder_threads,
-        "git_commit": commit,
+        "git_commit": SOURCE_COMMIT,
     }
 
 
