@@ -63,7 +63,12 @@ _DIRECTORY = re.compile(r"[\w.~-]*/[\w./~-]*")
 
 
 def word_shape(word: str) -> str | None:
-    """ "url", "glob", "file" or "directory" for a word that names one, else None."""
+    """A word's shape, "url", "glob", "file" or "directory", or None for other words.
+
+    Not the detector's FILE_NAME / PATH / URL patterns (inference_svc): those
+    search whole requests, and a stored router's features must not move when
+    they are tuned (a change here needs a new FORMAT).
+    """
     name = word.strip(_AROUND_A_NAME)
     if _URL.match(name):
         return "url"

@@ -137,6 +137,14 @@ class TokenIndex:
         # Tokens that close a string (`"`, `",`, `"}`...): the grammar keeps the valid ones.
         self.closing_ids = [i for i, data in enumerate(token_bytes) if data[:1] == b'"']
 
+    def starting(self, data: bytes) -> set[int]:
+        """Tokens whose bytes are a prefix of `data` (the ways to write on with it)."""
+        return {
+            token_id
+            for length in range(1, min(_MAX_TOKEN_BYTES, len(data)) + 1)
+            for token_id in self.by_bytes.get(data[:length], ())
+        }
+
 
 class CopyBias:
     """The bias for one generation; `position` is its constraint's, fed as tokens are accepted."""
@@ -200,13 +208,7 @@ class CopyBias:
         rest = literal[len(written) :]
         if rest == b'"':
             return list(self._index.closing_ids)
-        return sorted(
-            {
-                token_id
-                for length in range(1, len(rest) + 1)
-                for token_id in self._index.by_bytes.get(rest[:length], ())
-            }
-        )
+        return sorted(self._index.starting(rest))
 
     def _span_continuations(self, value: bytes) -> list[int]:
         source = self._source
@@ -222,8 +224,7 @@ class CopyBias:
         else:
             positions = self._starts
         for position in positions:
-            for length in range(1, min(_MAX_TOKEN_BYTES, len(source) - position) + 1):
-                favoured.update(self._index.by_bytes.get(source[position : position + length], ()))
+            favoured.update(self._index.starting(source[position : position + _MAX_TOKEN_BYTES]))
         return sorted(favoured)
 
     def apply(self, logits: torch.Tensor) -> None:
