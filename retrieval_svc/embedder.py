@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import sqlite3
 import threading
@@ -198,7 +199,8 @@ class QueryBatcher:
     two batches are in flight: the next batch's runs queue behind the
     current one's instead of waiting for its slowest text and for the event
     loop to hand the results over (16 clients: ~19% of the two cores idle
-    with one batch at a time).
+    with one batch at a time). An embedder that runs each text alone
+    (`submit`, ONNX Runtime) hands each vector over as its run ends.
     """
 
     def __init__(
@@ -246,13 +248,46 @@ class QueryBatcher:
     async def _embed_batch(self, batch: list[tuple[str, asyncio.Future[np.ndarray]]]) -> None:
         loop = asyncio.get_running_loop()
         texts = [text for text, _ in batch]
+        submit = getattr(self._embedder, "submit", None)
         try:
-            vectors = await loop.run_in_executor(self._executor, self._embedder.embed, texts)
+            if submit is None:
+                vectors = await loop.run_in_executor(self._executor, self._embedder.embed, texts)
+            else:
+                runs = await loop.run_in_executor(self._executor, submit, texts)
         except Exception as exc:  # noqa: BLE001 - handed to every waiter
             for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+                _hand_over(future, exception=exc)
             return
-        for (_, future), vector in zip(batch, vectors, strict=True):
-            if not future.done():
-                future.set_result(vector)
+        if submit is None:
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                _hand_over(future, vector)
+            return
+        # Each vector goes to its waiter as its run ends: the event loop
+        # searches with it while the run threads embed the rest (16 clients:
+        # ~20% of two cores sat idle when a batch was handed over whole).
+        for (_, future), run in zip(batch, runs, strict=True):
+            asyncio.wrap_future(run, loop=loop).add_done_callback(
+                functools.partial(_hand_over_run, future)
+            )
+
+
+def _hand_over(
+    future: asyncio.Future[np.ndarray],
+    vector: np.ndarray | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    if future.done():  # the caller gave up (cancelled)
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(vector)
+
+
+def _hand_over_run(future: asyncio.Future[np.ndarray], run: asyncio.Future[np.ndarray]) -> None:
+    if run.cancelled():
+        future.cancel()
+    elif run.exception() is not None:
+        _hand_over(future, exception=run.exception())
+    else:
+        _hand_over(future, run.result())

@@ -78,6 +78,25 @@ def test_queries_batched_two_at_a_time_get_their_own_vectors(onnx_dir: Path) -> 
         np.testing.assert_array_equal(vector, alone[query])
 
 
+def test_torchs_batcher_hands_each_query_its_own_vector(torch_vectors: np.ndarray) -> None:
+    # torch embeds a batch whole (no per-text runs): the batcher's other path.
+    embedder = open_embedder(MODEL, "torch", 1, Path("unused"))
+    assert not hasattr(embedder, "submit")
+    queries = [REQUESTS[i % len(REQUESTS)] for i in range(12)]
+
+    async def search_all() -> list[np.ndarray]:
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            batcher = QueryBatcher(embedder, executor, max_batch=4)
+            batcher.start()
+            try:
+                return await asyncio.gather(*(batcher.embed(q) for q in queries))
+            finally:
+                await batcher.stop()
+
+    for i, vector in enumerate(asyncio.run(search_all())):
+        assert float(np.dot(vector, torch_vectors[i % len(REQUESTS)])) > 0.9999
+
+
 def test_a_twin_gives_the_same_vectors_from_the_same_graph(onnx_dir: Path) -> None:
     embedder = open_embedder(MODEL, "onnx-int8", 1, onnx_dir)
     twin = embedder.twin()
