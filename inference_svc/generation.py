@@ -154,6 +154,7 @@ class ToolCallingGenerator:
                 adapter=adapter,
                 copy_source=request.query if schema else "",
                 copy_literals=prompt.call_literals if schema else {},
+                copy_exact=prompt.copied_arguments if schema else (),
             ),
             on_text,
         )

@@ -93,6 +93,9 @@ class BuiltPrompt:
     # What a constrained call copies from the shown examples: argument -> the JSON
     # text its value starts with there (example_literals).
     call_literals: dict[str, str] = field(default_factory=dict)
+    # Arguments the shown examples all copied from their own requests
+    # (copied_arguments): a constrained call copies them from this one.
+    copied_arguments: tuple[str, ...] = ()
     prompt_tokens: int = 0
     example_tokens: int = 0
     schema_tokens: int = 0
@@ -237,6 +240,29 @@ def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
         text = json.dumps(own, ensure_ascii=False)  # as the model writes it
         literals[key] = text if whole else text[:-1]
     return literals
+
+
+def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
+    """The string arguments that every shown call giving them copied from its request.
+
+    A path, a command, a regex, a pasted file: the examples show the value is
+    the user's own words, so the model's is held to a span of this request
+    (hybridtools.llm.copying) instead of only favoured towards one; the 135M
+    model had garbled values it was only pushed to copy (a regex's escapes
+    rewritten as quotes, an invented function as a pasted file's content).
+    A value without a letter or digit ("." for Cline's path) proves nothing:
+    punctuation is in most requests.
+    """
+    copied: dict[str, bool] = {}
+    for example in examples:
+        if not example.call_name:  # a "no call" negative
+            continue
+        for key, value in example.call_arguments.items():
+            if not isinstance(value, str):
+                continue
+            spoken = any(char.isalnum() for char in value) and value in example.request
+            copied[key] = copied.get(key, True) and spoken
+    return tuple(sorted(key for key, held in copied.items() if held))
 
 
 def _examples_own_words(text: str, requests: Sequence[str]) -> str:
@@ -466,6 +492,7 @@ class ToolAwarePromptBuilder:
             tools=tools,
             call_schema=call_schema(tools) if tool_detected and tools else None,
             call_literals=example_literals(examples) if tool_detected and tools else {},
+            copied_arguments=copied_arguments(examples) if tool_detected and tools else (),
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

@@ -148,6 +148,66 @@ def test_apply_adds_the_bonus_to_favoured_tokens_only() -> None:
     assert logits[IDS[b" install"]] == float("-inf")
 
 
+def exact_bias(source: str) -> CopyBias:
+    return CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",))
+
+
+def test_an_exact_argument_keeps_only_the_tokens_that_copy_the_request() -> None:
+    bias = exact_bias("fire go test ./... now")
+    call_prefix(bias)
+    logits = torch.zeros(len(VOCAB))
+    bias.apply(logits)
+    allowed = {VOCAB[i] for i in torch.nonzero(torch.isfinite(logits)).flatten().tolist()}
+    assert allowed == {b"go", b"fire"}  # word starts, left as the model scored them
+    assert logits[IDS[b"go"]] == 0.0
+    decode_into(bias, b"go", b" test")
+    logits = torch.zeros(len(VOCAB))
+    for closing in (b'"}}', b'","', b'":"', b'":{"'):
+        logits[IDS[closing]] = float("-inf")  # the grammar's say stays
+    bias.apply(logits)
+    allowed = {VOCAB[i] for i in torch.nonzero(torch.isfinite(logits)).flatten().tolist()}
+    assert allowed == {b" ./...", b'"'}
+
+
+def test_an_exact_argument_falls_back_to_the_bonus_where_the_grammar_allows_no_copy() -> None:
+    bias = exact_bias("fire go test ./... now")
+    call_prefix(bias)
+    logits = torch.full((len(VOCAB),), float("-inf"))
+    logits[IDS[b"pip"]] = 0.0  # an enum, say: nothing of the request fits
+    bias.apply(logits)
+    assert logits[IDS[b"pip"]] == 0.0 and int(torch.isfinite(logits).sum()) == 1
+
+
+def test_an_exact_value_may_end_before_a_sentences_last_punctuation() -> None:
+    bias = exact_bias("fire go test. now")
+    call_prefix(bias)
+    decode_into(bias, b"go", b" test")
+    assert b'"' in favoured(bias)
+    bias = new_bias("fire go test. now")  # a favoured value is not pushed to end there
+    call_prefix(bias)
+    decode_into(bias, b"go", b" test")
+    assert b'"' not in favoured(bias)
+
+
+def test_an_exact_pasted_block_may_end_before_words_typed_after_it() -> None:
+    bias = exact_bias("fire:\n#pragma once\nProject once")
+    call_prefix(bias)
+    decode_into(bias, b"#pragma")
+    assert b'"' not in favoured(bias)  # the block goes on over its lines
+    decode_into(bias, b" once", b"\\n", b"Project")
+    assert b'"' in favoured(bias)  # its last word may be the user's
+    bias = exact_bias("fire off `go test ./...` now")
+    call_prefix(bias)
+    decode_into(bias, b"go", b" test")
+    assert favoured(bias) == {b" ./..."}  # backticks still end where they do
+
+
+def test_an_exact_value_does_not_start_where_another_argument_copied_from() -> None:
+    bias = CopyBias("fire go test now", INDEX, JsonPosition(), 4.0, exact=("command", "then"))
+    bias.position.feed(b'{"name":"run","arguments":{"command":"go test","then":"')
+    assert b"go" not in favoured(bias) and b"fire" in favoured(bias)
+
+
 # Booleans copied from the examples (`literals`), fed as raw bytes.
 CALL_START = b'{"name":"run","arguments":{"command":"go test","background":'
 

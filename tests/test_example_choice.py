@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inference_svc.prompt_builder import (
     choose_examples,
+    copied_arguments,
     dominant_tool,
     example_literals,
     rank_examples,
@@ -109,3 +110,20 @@ def test_examples_without_the_argument_count_against_copying_it() -> None:
     ]
     # Continue writes waitForCompletion only for background commands.
     assert example_literals(commands) == {}
+
+
+def test_arguments_every_example_took_from_its_request_are_copied() -> None:
+    searches = [
+        asked("find lines matching console\\.log\\(", path=".", regex="console\\.log\\("),
+        asked("search the repo for TASK_TIMEOUT", path=".", regex="TASK_TIMEOUT"),
+    ]
+    # "." is in most sentences, so it proves nothing either way.
+    assert copied_arguments(searches) == ("regex",)
+    edits = [
+        asked("in a.py swap x for y", path="a.py", old="x", new="y", why="Swap x for y"),
+        asked("b.py: rename f to g", path="b.py", old="f", new="g", why="rename f to g"),
+    ]
+    # One example's explanation is not in its request: the model writes it.
+    assert copied_arguments(edits) == ("new", "old", "path")
+    no_call = RetrievedExample(**{**asked("hi").__dict__, "call_name": ""})
+    assert copied_arguments([no_call, edits[1]]) == ("new", "old", "path", "why")

@@ -35,13 +35,21 @@ The bonus only reorders what the grammar allows, and the model keeps the
 last word: a token it prefers by more than the bonus still wins, so values
 that are not copies (an enum, a path the user did not write) come out as
 before. Keys and the tool's name are never biased.
+
+Arguments that every shown example copied from its own request (`exact`,
+as the inference service finds them) are held to a copy instead: only the
+favoured tokens are left, where the grammar allows any of them (else the
+bonus, as above). A bonus had not stopped the model from rewriting a regex's
+escapes as quotes or inventing a pasted file's content. Such a value may also
+end before a sentence's closing punctuation or a line break, and does not
+start where another argument's value of the call did.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -84,6 +92,8 @@ class Segments:
 
     starts: frozenset[int]
     closed_at: dict[int, int]
+    # Where the pasted block starts (everything after the first line), if any.
+    block: int | None = None
 
 
 def find_segments(text: str) -> Segments:
@@ -122,6 +132,7 @@ def find_segments(text: str) -> Segments:
     return Segments(
         frozenset(offsets[start] for start in starts),
         {offsets[start]: offsets[end] for start, end in enclosed.items()},
+        offsets[block.end()] if block and block.end() in enclosed else None,
     )
 
 
@@ -156,6 +167,7 @@ class CopyBias:
         position: JsonPosition,
         bonus: float,
         literals: Mapping[str, str] | None = None,
+        exact: Collection[str] = (),
     ):
         self._source = escaped_source(source)
         self._index = index
@@ -165,6 +177,9 @@ class CopyBias:
         # a boolean (`false`), a whole string (`"."`) or a string's start
         # (`"To answer: `, no closing quote), as the inference service finds them.
         self._literals = {key: value.encode() for key, value in (literals or {}).items()}
+        # Arguments whose values the shown examples all copied from their own
+        # requests: theirs is held to a span of this request, not just favoured.
+        self._exact = frozenset(exact) - set(self._literals)
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
 
@@ -180,26 +195,59 @@ class CopyBias:
             end == len(source) or source[end] in _SPAN_END or source[end : end + 2] == b'\\"'
         )  # the last: an escaped quote
 
+    def _may_close_exact(self, start: int, end: int) -> bool:
+        """Where a value held to the request may end: as `_may_close`, and also before
+        a sentence's last punctuation or a line break ("read src/app.py." gives
+        "src/app.py"), or before a pasted block's last word ("*** End Patch
+        again": a word typed after the paste), which a favoured value is not
+        pushed to but may take."""
+        if self._may_close(start, end):
+            return True
+        if self.position.escaped:
+            return False
+        source = self._source
+        segment_end = self._segments.closed_at.get(start)
+        if segment_end is not None and end <= segment_end:
+            # Only the block's last word: a backticked command stays whole.
+            rest = source[end:segment_end]
+            return (
+                start == self._segments.block
+                and rest[:1] == b" "
+                and b"\\n" not in rest
+                and len(rest.split()) == 1
+            )
+        rest = source[end : end + 3]
+        return rest[:2] == b"\\n" or (
+            rest[:1] in (b".", b"!", b"?", b":")
+            and (len(rest) == 1 or rest[1:2] == b" " or rest[1:3] in (b"\\n", b"\\t"))
+        )
+
     def favoured(self) -> list[int]:
         """Token ids that keep the current argument value a copy (of the examples' start
         for it, else of a span of the request)."""
+        return self._favoured()[0]
+
+    def _favoured(self) -> tuple[list[int], bool]:
+        """`favoured()`, and whether the value is held to them (an `exact` argument's)."""
         key = self.position.argument_key()
         literal = self._literals.get(key) if key is not None else None
         if self.position.in_scalar:
             # A value's first bytes (before any quote) or a number or boolean.
             if literal is None:
-                return []
-            return self._continuations(literal, bytes(self.position.scalar))
+                return [], False
+            return self._continuations(literal, bytes(self.position.scalar)), False
         if not self.position.in_argument_value():
-            return []
+            return [], False
         value = bytes(self.position.string)
         if literal is not None and literal[:1] == b'"':
             written = b'"' + value
             if len(written) < len(literal) and literal.startswith(written):
-                return self._continuations(literal, written)  # still in the examples' start
+                # still in the examples' start
+                return self._continuations(literal, written), False
             if literal[-1:] != b'"' and written.startswith(literal):
                 value = value[len(literal) - 1 :]  # after a template: the request's words
-        return self._span_continuations(value)
+        exact = key in self._exact
+        return self._span_continuations(value, exact), exact
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
         """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""
@@ -210,8 +258,9 @@ class CopyBias:
             return list(self._index.closing_ids)
         return sorted(self._index.starting(rest))
 
-    def _span_continuations(self, value: bytes) -> list[int]:
+    def _span_continuations(self, value: bytes, exact: bool = False) -> list[int]:
         source = self._source
+        may_close = self._may_close_exact if exact else self._may_close
         favoured: set[int] = set()
         if value:
             positions = []
@@ -219,8 +268,18 @@ class CopyBias:
             while start != -1:
                 positions.append(start + len(value))
                 start = source.find(value, start + 1)
-            if any(self._may_close(end - len(value), end) for end in positions):
+            if any(may_close(end - len(value), end) for end in positions):
                 favoured.update(self._index.closing_ids)
+        elif exact:
+            # Not where a value already written starts: two arguments of one call
+            # do not copy the same words (the model had written the old string
+            # again as the new one).
+            written = [v for v in self.position.argument_strings if v]
+            positions = [
+                start
+                for start in self._starts
+                if not any(source.startswith(v, start) for v in written)
+            ]
         else:
             positions = self._starts
         for position in positions:
@@ -228,8 +287,17 @@ class CopyBias:
         return sorted(favoured)
 
     def apply(self, logits: torch.Tensor) -> None:
-        """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place)."""
-        favoured = self.favoured()
-        if favoured:
-            ids = torch.tensor(favoured, dtype=torch.long)
-            logits[..., ids] += self._bonus
+        """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place);
+        for an `exact` argument, leaves only them, where the grammar allows any."""
+        favoured, exact = self._favoured()
+        if not favoured:
+            return
+        ids = torch.tensor(favoured, dtype=torch.long)
+        if exact:
+            kept = logits[..., ids]
+            # None the grammar allows (an enum, a pattern): favoured as usual instead.
+            if bool(torch.isfinite(kept).any()):
+                logits.fill_(float("-inf"))
+                logits[..., ids] = kept
+                return
+        logits[..., ids] += self._bonus

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -310,6 +310,7 @@ class LocalEngine:
         on_text: Callable[[str], None] | None = None,
         copy_source: str = "",
         copy_literals: Mapping[str, str] | None = None,
+        copy_exact: Collection[str] = (),
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -320,7 +321,8 @@ class LocalEngine:
         once the value is complete, and `copy_source` (the user's request)
         favours argument values copied from it, `copy_literals` (argument ->
         the JSON text its value starts with in the prompt's examples) values
-        copied from those (copying.py).
+        copied from those, and `copy_exact`'s arguments are held to spans of
+        `copy_source` (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)
@@ -334,7 +336,7 @@ class LocalEngine:
             )
             copy = (
                 self._grammars.copy_bias(
-                    constraint, copy_source, self.options.copy_bonus, copy_literals
+                    constraint, copy_source, self.options.copy_bonus, copy_literals, copy_exact
                 )
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None

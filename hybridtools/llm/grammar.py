@@ -40,7 +40,7 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,14 +234,16 @@ class GrammarCache:
         source: str,
         bonus: float,
         literals: Mapping[str, str] | None = None,
+        exact: Collection[str] = (),
     ) -> CopyBias:
-        """A copy bias towards spans of `source` (and `literals`) for `constraint`'s generation."""
+        """A copy bias towards spans of `source` (and `literals`) for `constraint`'s generation,
+        holding the `exact` arguments to spans of `source`."""
         guard = self._string_guard()
         with self._lock:
             if self._copy_index is None:
                 self._copy_index = TokenIndex(guard.token_bytes)
             index = self._copy_index
-        return CopyBias(source, index, constraint.position, bonus, literals)
+        return CopyBias(source, index, constraint.position, bonus, literals, exact)
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:

@@ -35,6 +35,8 @@ class JsonPosition:
         # false, null): whether one is being written, and its bytes so far.
         self.in_scalar = False
         self.scalar = bytearray()
+        # The string values written directly in `arguments` so far, as written.
+        self.argument_strings: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
         for byte in data:
@@ -46,6 +48,8 @@ class JsonPosition:
                     self.escaped = True
                 elif byte == _QUOTE:
                     self.in_string = False
+                    if self.string_is_value and len(self.containers) == 2:
+                        self.argument_strings.append(bytes(self.string))
                     if not self.string_is_value:
                         self.expect_key = False
                         written = self.keys[-1] if self.keys else None

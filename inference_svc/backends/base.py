@@ -38,6 +38,9 @@ class GenerationParams:
     # Argument -> the JSON text its value starts with in the prompt's examples (a
     # boolean, a convention such as "."), favoured the same way (local backend only).
     copy_literals: Mapping[str, str] = field(default_factory=dict)
+    # Arguments whose values the prompt's examples all copied from their requests:
+    # held to spans of `copy_source` (local backend only).
+    copy_exact: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ class LocalBackend:
             on_text=on_text,
             copy_source=params.copy_source,
             copy_literals=params.copy_literals,
+            copy_exact=params.copy_exact,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)
