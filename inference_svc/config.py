@@ -59,7 +59,7 @@ class InferenceSettings(ServiceSettings):
     # When the retrieval service's tool router gives one tool at least this
     # probability, that tool is the only candidate, before the examples' vote
     # (ADR 0009); 1.0 turns the router off.
-    router_confidence: float = Field(default=0.5, gt=0, le=1.0)
+    router_confidence: float = Field(default=0.1, gt=0, le=1.0)
     # TGI backend.
     tgi_url: str = "http://127.0.0.1:8080"
     # Adapter ids TGI was started with (its LORA_ADAPTERS); TGI answers an

@@ -376,7 +376,7 @@ def setup_section(loaded: Loaded) -> list[str]:
         '"No examples" still shows the candidate tools\' names and parameters (the service '
         "picks them by retrieval): only the example lines are left out. The service offers up "
         "to three candidate tools, or only one when the ecosystem's tool router gives it at "
-        "least 0.5 (ADR 0009) or else the retrieved examples agree on it (ADR 0007); "
+        "least 0.1 (ADR 0009) or else the retrieved examples agree on it (ADR 0007); "
         "constrained decoding on the local backend also favours argument values copied from "
         "the request (ADR 0008).",
         "",
