@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 
 from bench.claims.analysis import (
+    Loaded,
+    TargetCheck,
     injection,
     load,
     missed_only_on_prose,
     retrain_estimate,
     target_checks,
     verdicts,
+    why_missed,
 )
 from bench.claims.datasets import build_ecosystem_data, old_approach_samples
 from bench.claims.metrics import (
@@ -167,6 +170,24 @@ def test_a_miss_only_on_a_prose_explanation_is_told_apart() -> None:
     both = answered(command="git diff", explanation="diff --stat")
     assert not missed_only_on_prose(both)
     assert not missed_only_on_prose(answered(**expected))  # no miss at all
+
+
+def test_the_model_is_not_blamed_for_a_tool_it_was_not_offered() -> None:
+    not_offered = _record(index=0, called=True, name="ls", arguments={}, valid=True)
+    chose_wrong = _record(index=1, called=True, name="grep", arguments={}, valid=True)
+    loaded = Loaded(
+        {"retrieval": {}},
+        [not_offered, chose_wrong],
+        {
+            ("continue", 0): RequestEvidence(True, ("ls",)),
+            ("continue", 1): RequestEvidence(True, ("read_file", "grep")),
+        },
+    )
+    check = TargetCheck("continue", {}, {}, {})
+
+    lines = why_missed(loaded, check)
+    assert lines[0] == "2 of 2 tool requests missed: retrieval 1, model 1."
+    assert any(line.startswith("The model: 1 picked another offered tool.") for line in lines)
 
 
 def test_rates_and_intervals() -> None:

@@ -177,11 +177,17 @@ def why_missed(loaded: Loaded, check: TargetCheck, condition: int = 5) -> list[s
             "(the detector found no tool need, so no tools or examples were offered)."
         )
     if by_cause.get("model"):
-        wrong_tool = sum(1 for r in misses if r.called and not r.right_tool)
-        no_call = [r for r in misses if not r.called and r.detected]
+        # Only the model's own misses: a wrong tool that was the only one offered is retrieval's.
+        model_misses = [
+            r
+            for r in misses
+            if miss_cause(r, loaded.evidence.get((r.ecosystem, r.index))) == "model"
+        ]
+        wrong_tool = sum(1 for r in model_misses if r.called and not r.right_tool)
+        no_call = [r for r in model_misses if not r.called and r.detected]
         malformed = sum(1 for r in no_call if r.malformed)
         refused = sum(1 for r in no_call if REFUSAL.match(r.text))
-        bad_args = sum(1 for r in misses if r.right_tool and not r.right_arguments)
+        bad_args = sum(1 for r in model_misses if r.right_tool and not r.right_arguments)
         parts = []
         if wrong_tool:
             parts.append(f"{wrong_tool} picked another offered tool")
