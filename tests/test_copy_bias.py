@@ -115,6 +115,18 @@ def test_quotes_need_a_word_boundary_and_do_not_nest() -> None:
     assert enclosed == {b"src/a.py", b'{\\"key\\": \\"value\\"}'}
 
 
+def test_a_name_in_brackets_starts_a_segment_and_an_opening_quote_ends_none() -> None:
+    source = 'set up Jupyter (ms-toolsai.jupyter) then log("%s", x) or say "hi", ok'
+    escaped = escaped_source(source)
+    starts = {escaped[i:].split(b" ")[0] for i in find_segments(source).starts}
+    assert {b"(ms-toolsai.jupyter)", b"ms-toolsai.jupyter)"} <= starts
+    bias = new_bias(source)
+    opening = escaped.index(b'log(\\"') + len(b"log(")
+    closing = escaped.index(b'hi\\"') + len(b"hi")
+    assert not bias._may_close(0, opening)  # `log(` is not a value's end
+    assert bias._may_close(0, closing)  # `"hi"` ends there
+
+
 def test_a_value_that_left_the_request_is_not_biased() -> None:
     bias = new_bias("exec `pip list --outdated`")
     call_prefix(bias)

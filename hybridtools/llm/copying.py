@@ -75,6 +75,7 @@ def escaped_source(text: str) -> bytes:
 _QUOTES = "`'\""
 _BEFORE_OPENING = frozenset(" \t\n([{:,")
 _AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
+_OPENING_BRACKETS = "([{"
 # Trailing characters that end a sentence rather than a word.
 _TRAILING_PUNCTUATION = ",;:!?`'\""
 
@@ -129,6 +130,9 @@ def find_segments(text: str) -> Segments:
         inside_a_segment = any(start < word_start < end for start, end in enclosed.items())
         if word_start < word_end and not inside_a_segment:
             starts.add(word_start)
+            # "(ms-toolsai.jupyter)": the name inside brackets starts a segment too.
+            if text[word_start] in _OPENING_BRACKETS and word_start + 1 < word_end:
+                starts.add(word_start + 1)
     return Segments(
         frozenset(offsets[start] for start in starts),
         {offsets[start]: offsets[end] for start, end in enclosed.items()},
@@ -191,9 +195,16 @@ class CopyBias:
         if segment_end is not None and end <= segment_end:
             return end == segment_end
         source = self._source
-        return (
-            end == len(source) or source[end] in _SPAN_END or source[end : end + 2] == b'\\"'
-        )  # the last: an escaped quote
+        return end == len(source) or source[end] in _SPAN_END or self._closing_quote_at(end)
+
+    def _closing_quote_at(self, position: int) -> bool:
+        """An escaped quote that closes a quoted word here: followed by a word's end, not
+        opening one (`logger.info("%s", x)` does not end at "logger.info(")."""
+        source = self._source
+        if source[position : position + 2] != b'\\"':
+            return False
+        after = source[position + 2 : position + 3]
+        return not after or after in b" ,.;:!?)]}" or source[position + 2 : position + 4] == b"\\n"
 
     def _may_close_exact(self, start: int, end: int) -> bool:
         """Where a value held to the request may end: as `_may_close`, and also before
