@@ -160,6 +160,13 @@ def test_apply_adds_the_bonus_to_favoured_tokens_only() -> None:
     assert logits[IDS[b" install"]] == float("-inf")
 
 
+def new_bias_after(source: str, *pieces: bytes) -> CopyBias:
+    bias = new_bias(source)
+    call_prefix(bias)
+    decode_into(bias, *pieces)
+    return bias
+
+
 def exact_bias(source: str) -> CopyBias:
     return CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",))
 
@@ -179,6 +186,24 @@ def test_an_exact_argument_keeps_only_the_tokens_that_copy_the_request() -> None
     bias.apply(logits)
     allowed = {VOCAB[i] for i in torch.nonzero(torch.isfinite(logits)).flatten().tolist()}
     assert allowed == {b" ./...", b'"'}
+
+
+def test_an_exact_value_ends_only_where_its_copy_from_a_segment_start_does() -> None:
+    bias = exact_bias("fire go gotest now")
+    call_prefix(bias)
+    decode_into(bias, b"go")
+    # "go" of "gotest" ends nowhere, but the copy begun at the word "go" may end.
+    assert b'"' in favoured(bias)
+    bias = exact_bias("fire gotest go")
+    call_prefix(bias)
+    decode_into(bias, b"fire")
+    assert b'"' in favoured(bias)
+    bias = exact_bias("fire xgo go2")
+    call_prefix(bias)
+    decode_into(bias, b"go")
+    # Begun at "go2": the "go" that ends "xgo" is no copy of it, so no end here.
+    assert b'"' not in favoured(bias)
+    assert b'"' in favoured(new_bias_after("fire xgo go2", b"go"))  # favoured only: as before
 
 
 def test_an_exact_argument_falls_back_to_the_bonus_where_the_grammar_allows_no_copy() -> None:

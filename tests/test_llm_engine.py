@@ -276,6 +276,24 @@ def test_copy_literals_give_what_the_request_cannot(engine: LocalEngine) -> None
         assert arguments["command"] in request  # the request's spans as before
 
 
+def test_a_held_argument_is_a_span_of_the_request_at_the_default_bonus(
+    engine: LocalEngine,
+) -> None:
+    """`copy_exact` leaves only copies, where a bonus only favours them (the real tokenizer)."""
+    request = "Exec celery -A app worker --loglevel=info, then tell me what it printed."
+    schema = json.dumps(TWO_TOOLS["anyOf"][1])
+    result = engine.generate(
+        _prompt(engine, request),
+        max_new_tokens=48,
+        json_schema=schema,
+        copy_source=request,
+        copy_exact=("command",),
+    )
+    command = json.loads(result.text)["arguments"]["command"]
+    assert command and command in request
+    assert request[request.index(command) - 1] in " `", command  # begun where a word does
+
+
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
     schema = json.dumps(
         {

@@ -277,7 +277,10 @@ class CopyBias:
             positions = []
             start = source.find(value)
             while start != -1:
-                positions.append(start + len(value))
+                # A held value began where a segment does: its copies elsewhere ("c" of
+                # "Exec" for the "c" of "celery") neither end nor continue it.
+                if not exact or start in self._segments.starts:
+                    positions.append(start + len(value))
                 start = source.find(value, start + 1)
             if any(may_close(end - len(value), end) for end in positions):
                 favoured.update(self._index.closing_ids)
