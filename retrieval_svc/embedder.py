@@ -195,12 +195,12 @@ class QueryBatcher:
 
     Whatever has queued while the previous batch ran goes into the next one,
     so one client waits for exactly one forward pass and sixteen clients share
-    a few, instead of contending for two cores. With ONNX Runtime's lone runs
-    two batches are in flight: the next batch's runs queue behind the
-    current one's instead of waiting for its slowest text and for the event
-    loop to hand the results over (16 clients: ~19% of the two cores idle
-    with one batch at a time). An embedder that runs each text alone
-    (`submit`, ONNX Runtime) hands each vector over as its run ends.
+    a few, instead of contending for two cores. An embedder that runs each
+    text alone (`submit`, ONNX Runtime) hands each vector over as its run
+    ends, so no search waits for its batch's slowest text; its runs queue on
+    the embedder's own threads, and a batch's slot here only covers the
+    tokenising (`in_flight` batches at once). An embedder without `submit`
+    (torch) hands a batch over whole.
     """
 
     def __init__(

@@ -139,8 +139,8 @@ class OnnxEmbedder:
     two lone runs side by side embedded as fast as batches of 64 on 2 threads.
     """
 
-    # embed() calls worth having at once: a second call's runs queue behind the
-    # first's, so the run threads never wait for a caller.
+    # embed() / submit() calls worth having at once: a second call tokenises
+    # while the first's runs go on, so the run threads never wait for a caller.
     overlapping_calls = 2
 
     def __init__(

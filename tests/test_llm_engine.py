@@ -291,7 +291,8 @@ def test_a_held_argument_is_a_span_of_the_request_at_the_default_bonus(
     )
     command = json.loads(result.text)["arguments"]["command"]
     assert command and command in request
-    assert request[request.index(command) - 1] in " `", command  # begun where a word does
+    start = request.index(command)
+    assert start == 0 or request[start - 1] in " `", command  # begun where a word does
 
 
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:
