@@ -325,27 +325,12 @@ async def test_train_watch_queue_and_cancel(trainer: TrainerUnderTest) -> None:
     assert not trainer.store.versions("long")
 
 
-async def test_crash_resumes_from_a_checkpoint_and_a_killed_worker_fails(
-    trainer: TrainerUnderTest,
-) -> None:
-    """The machine 'crashes' (server and worker die): the next server resumes the job from
-    its checkpoint. Then its worker is killed while the server runs: the job ends FAILED
-    and the adapter that was serving keeps serving."""
-    stub = trainer.stub
-    published = await stub.PublishAdapter(pb.PublishAdapterRequest(name="short"))
-    assert published.adapter.published and published.adapter.version == 1
-    assert not published.inference_loaded and "did not answer" in published.detail
-    assert trainer.store.serving().label == "short@v1"
-
-    spec = short_spec("short", 400, publish=True)
-    job = (await stub.CreateTrainingJob(pb.CreateTrainingJobRequest(spec=spec))).job
-    await wait_for(trainer, job.name, lambda j: j.progress.step >= 3)  # checkpointed at 2
-    first_worker = worker_pid(trainer, job.name)
-    launcher_pid = int(trainer.record(job.name)["worker"]["pid"])
-    await trainer.server.stop()  # workers go on: a restarted server would re-attach
-    os.killpg(launcher_pid, signal.SIGKILL)
-    while not pid_gone(first_worker):
-        await asyncio.sleep(0.1)
+async def restart_trainer(trainer: TrainerUnderTest, while_down: Callable[[], object]) -> None:
+    """Stops the server (its workers go on), runs `while_down`, starts a new one on its state."""
+    await trainer.server.stop()
+    result = while_down()
+    if asyncio.iscoroutine(result):
+        await result
     await trainer.channel.close()
     restarted = await start_trainer(trainer.settings)
     trainer.server, trainer.channel, trainer.stub = (
@@ -354,34 +339,93 @@ async def test_crash_resumes_from_a_checkpoint_and_a_killed_worker_fails(
         restarted.stub,
     )
 
+
+async def test_restarts_reattach_or_resume_and_a_killed_worker_fails(
+    trainer: TrainerUnderTest,
+) -> None:
+    """A restarted server re-attaches to the worker that went on; when that worker ends with
+    no result, the job resumes from its checkpoint. The machine 'crashes' (server and worker
+    die): the next server resumes the job too. Then its worker is killed while the server
+    runs: the job ends FAILED and the adapter that was serving keeps serving."""
+    stub = trainer.stub
+    published = await stub.PublishAdapter(pb.PublishAdapterRequest(name="short"))
+    assert published.adapter.published and published.adapter.version == 1
+    assert not published.inference_loaded and "did not answer" in published.detail
+    assert trainer.store.serving().label == "short@v1"
+
+    spec = short_spec("short", 400, publish=True)
+    job = (await trainer.stub.CreateTrainingJob(pb.CreateTrainingJobRequest(spec=spec))).job
+
     def events() -> list[dict]:
         return [
             json.loads(line) for line in progress_file(trainer, job.name).read_text().splitlines()
         ]
 
-    def resumed(job: pb.TrainingJob) -> bool:
-        kinds = [e["event"] for e in events()]
-        return "resumed" in kinds and "step" in kinds[kinds.index("resumed") :]
+    def resumes() -> int:
+        return sum(e["event"] == "resumed" for e in events())
 
-    await wait_for(trainer, job.name, resumed)
+    def resumed_and_stepped(count: int) -> Callable[[pb.TrainingJob], bool]:
+        def done(_: pb.TrainingJob) -> bool:
+            kinds = [e["event"] for e in events()]
+            last = len(kinds) - kinds[::-1].index("resumed") if "resumed" in kinds else 0
+            return resumes() >= count and "step" in kinds[last:]
+
+        return done
+
+    await wait_for(trainer, job.name, lambda j: j.progress.step >= 3)  # checkpointed at 2
+    first_worker = worker_pid(trainer, job.name)
+    await restart_trainer(trainer, lambda: None)
+    record = trainer.record(job.name)
+    assert record["launches"] == 1 and record["worker"]["worker_pid"] == first_worker
+    step = (await wait_for(trainer, job.name, lambda j: j.progress.step >= 4)).progress.step
+    assert resumes() == 0 and step >= 4  # followed, not relaunched
+
+    # The re-attached worker is not this server's child: no exit code, so its files decide.
+    os.killpg(int(trainer.record(job.name)["worker"]["pid"]), signal.SIGKILL)
+    await wait_for(trainer, job.name, resumed_and_stepped(1))
+    assert trainer.record(job.name)["launches"] == 2
+
+    second_worker = worker_pid(trainer, job.name)
+    launcher_pid = int(trainer.record(job.name)["worker"]["pid"])
+
+    async def crash() -> None:
+        os.killpg(launcher_pid, signal.SIGKILL)
+        while not (pid_gone(second_worker) and pid_gone(launcher_pid)):
+            await asyncio.sleep(0.1)
+
+    await restart_trainer(trainer, crash)
+    await wait_for(trainer, job.name, resumed_and_stepped(2))
     seen = events()
-    resumes = [e["step"] for e in seen if e["event"] == "resumed"]
-    assert resumes and resumes[-1] >= 2 and trainer.record(job.name)["launches"] == 2
+    resumed_at = [e["step"] for e in seen if e["event"] == "resumed"]
+    assert resumed_at[-1] >= 2 and trainer.record(job.name)["launches"] == 3
     steps = [e["step"] for e in seen if e["event"] == "step"]
     # The relaunched worker continues right after its checkpoint.
-    assert steps[len(steps) - steps[::-1].index(resumes[-1] + 1) - 1 :] == list(
-        range(resumes[-1] + 1, steps[-1] + 1)
+    assert steps[len(steps) - steps[::-1].index(resumed_at[-1] + 1) - 1 :] == list(
+        range(resumed_at[-1] + 1, steps[-1] + 1)
     )
-    second_worker = [e["pid"] for e in seen if e["event"] == "started"][-1]
-    assert second_worker != first_worker
+    third_worker = [e["pid"] for e in seen if e["event"] == "started"][-1]
+    assert len({first_worker, second_worker, third_worker}) == 3
 
-    os.kill(second_worker, signal.SIGKILL)
+    os.kill(third_worker, signal.SIGKILL)
     failed = await wait_for(trainer, job.name, ended)
     assert failed.state == pb.JOB_STATE_FAILED
     assert "SIGKILL" in failed.error
     assert trainer.store.serving().label == "short@v1"
     listed = await trainer.stub.ListAdapters(pb.ListAdaptersRequest(name="short"))
     assert [(a.version, a.published) for a in listed.adapters] == [(1, True)]
+
+
+async def test_a_reattached_worker_that_finishes_succeeds(trainer: TrainerUnderTest) -> None:
+    """The worker that went on while the server restarted ends with its result: the job
+    succeeds (without an exit code to read, its result file tells)."""
+    spec = short_spec("tail", 8)
+    job = (await trainer.stub.CreateTrainingJob(pb.CreateTrainingJobRequest(spec=spec))).job
+    await wait_for(trainer, job.name, lambda j: j.progress.step >= 1)
+    await restart_trainer(trainer, lambda: None)
+    assert trainer.record(job.name)["phase"] == "training"  # re-attached, not requeued
+    finished = await wait_for(trainer, job.name, ended)
+    assert finished.state == pb.JOB_STATE_SUCCEEDED, finished.error
+    assert finished.adapter.name == "tail" and trainer.record(job.name)["launches"] == 1
 
 
 def progress_file(trainer: TrainerUnderTest, name: str) -> Path:

@@ -55,6 +55,10 @@ _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 _KILLED_BY = re.compile(r"died with <Signals\.(SIG[A-Z0-9]+)")
 
 
+class _CancelledBeforeLaunch(Exception):
+    """A cancel landed while the job was being prepared: no worker is started."""
+
+
 class JobState(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
@@ -367,28 +371,24 @@ class JobManager:
         record.start_time = record.start_time or _now()
         await self._update(record)
         handle = self._attached.pop(record.id, None)
-        # A re-attached worker's earlier events are its own; a new launch starts after them.
-        offset = 0
         try:
             if handle is None and record.launches and paths.result.exists():
                 # The worker had finished when the server went down: only finishing is left.
                 ended = WorkerExit(0)
             else:
-                if handle is None:
-                    if not paths.worker_config.exists():
-                        record.phase = "preparing"
-                        await self._update(record)
-                        record.mix = await self._hooks.prepare(record, paths)
-                    if record.cancel_requested:
-                        await self._end(record, JobState.CANCELLED, "cancelled by request")
-                        return
-                    offset = paths.progress.stat().st_size if paths.progress.exists() else 0
-                    handle = await self._launcher.launch(record.id, paths.root)
-                    record.launches += 1
-                record.worker = dict(handle.ref)
-                record.phase = "training"
-                await self._update(record)
-                ended = await self._follow(record, paths, handle, offset)
+                ended = await self._train(record, paths, handle)
+                if not ended.observed and paths.result.exists():
+                    ended = WorkerExit(0)  # the re-attached worker wrote its result last
+                elif not ended.observed and not record.cancel_requested:
+                    # Whether it crashed or was killed, nobody can tell: as after a
+                    # restart that found it gone, go on from its last checkpoint.
+                    record.phase = "resuming"
+                    record.outcome = "the re-attached worker ended; resuming from its checkpoint"
+                    log.info("re-attached worker ended without a result", job=record.id)
+                    ended = await self._train(record, paths, None)
+        except _CancelledBeforeLaunch:
+            await self._end(record, JobState.CANCELLED, "cancelled by request")
+            return
         except ServiceError as exc:
             await self._end(record, JobState.FAILED, exc.message)
             return
@@ -407,6 +407,27 @@ class JobManager:
             await self._end(record, JobState.FAILED, f"training finished, then: {exc.message}")
             return
         await self._end(record, JobState.SUCCEEDED, "")
+
+    async def _train(
+        self, record: JobRecord, paths: JobPaths, handle: WorkerHandle | None
+    ) -> WorkerExit:
+        """Follows `handle` (a re-attached worker) or launches a worker, until it exits."""
+        # A re-attached worker's earlier events are its own; a new launch starts after them.
+        offset = 0
+        if handle is None:
+            if not paths.worker_config.exists():
+                record.phase = "preparing"
+                await self._update(record)
+                record.mix = await self._hooks.prepare(record, paths)
+            if record.cancel_requested:
+                raise _CancelledBeforeLaunch
+            offset = paths.progress.stat().st_size if paths.progress.exists() else 0
+            handle = await self._launcher.launch(record.id, paths.root)
+            record.launches += 1
+        record.worker = dict(handle.ref)
+        record.phase = "training"
+        await self._update(record)
+        return await self._follow(record, paths, handle, offset)
 
     async def _follow(
         self, record: JobRecord, paths: JobPaths, handle: WorkerHandle, offset: int

@@ -34,10 +34,16 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class WorkerExit:
-    """How a worker ended: exit code 0 is success; `detail` says why otherwise."""
+    """How a worker ended: exit code 0 is success; `detail` says why otherwise.
+
+    `observed` is False where nobody could read the exit code (a local worker
+    re-attached after a server restart is not the new server's child): then
+    the job's files tell how it ended.
+    """
 
     code: int
     detail: str = ""
+    observed: bool = True
 
     @property
     def succeeded(self) -> bool:
@@ -116,7 +122,7 @@ class LocalProcessHandle:
         # Adopted after a server restart: not our child, so no exit code.
         if _pid_alive(self.pid):
             return None
-        return WorkerExit(-1, "the worker ended while the server was down")
+        return WorkerExit(-1, "the re-attached worker ended", observed=False)
 
     async def stop(self, grace_s: float) -> None:
         # The worker is a process group (accelerate launch and its child): signal all of it.
