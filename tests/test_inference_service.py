@@ -20,9 +20,12 @@ from hybridtools.ecosystems.catalog import load_builtin_catalog
 from hybridtools.ecosystems.generator import generate_ecosystem_examples
 from hybridtools.inference.v1 import inference_service_pb2 as pb
 from hybridtools.inference.v1 import inference_service_pb2_grpc as pb_grpc
-from hybridtools.llm.packaged import default_model_cache_dir
+from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, load_tokenizer
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
+from inference_svc.backends.tokenizer import HfChatTokenizer
 from inference_svc.config import InferenceSettings
+from inference_svc.prompt_builder import SEARCH_DEPTH, ToolAwarePromptBuilder
+from inference_svc.retrieval_client import RetrievalClient
 from inference_svc.server import build_service
 
 from .conftest import RetrievalUnderTest, start_retrieval
@@ -189,6 +192,33 @@ async def test_a_dominant_tool_is_the_only_candidate(system: InferenceUnderTest)
     assert [tool.name for tool in response.candidate_tools] == ["read_file"]
     assert {e.tool_name for e in response.examples} == {"read_file"}
     assert json.loads(response.call_schema_json)["properties"]["name"]["const"] == "read_file"
+
+
+async def test_a_routed_tool_without_a_near_example_gets_its_own(
+    system: InferenceUnderTest,
+) -> None:
+    """The router's tool has no example among the nearest: the builder fetches that tool's
+    own examples with a second, filtered search, and offers only it."""
+    client = RetrievalClient(system.retrieval.address, timeout_s=10.0)
+    tokenizer = HfChatTokenizer(
+        load_tokenizer(ensure_model_dir(cache_dir=default_model_cache_dir()))
+    )
+    # Any likelihood decides, so the router's first tool among the likely ones is taken.
+    builder = ToolAwarePromptBuilder(client, tokenizer, 2048, router_confidence=1e-9)
+    query = "Read Header.tsx"
+    try:
+        nearest = await client.search(
+            query, "continue", SEARCH_DEPTH, include_negatives=True, rank_tools=True
+        )
+        near_tools = {e.tool_name for e in nearest.examples}
+        # A tool the router ranks (it names five) that no near example shows: the case to test.
+        far_tool = next(t for t, _ in nearest.tool_likelihoods if t not in near_tools)
+        _, _, examples, tools = await builder.retrieve_tool_examples(query, [far_tool], "continue")
+    finally:
+        await client.close()
+    assert [tool.name for tool in tools] == [far_tool]
+    assert {e.tool_name for e in examples} == {far_tool}
+    assert any(e.kind == "positive" for e in examples)
 
 
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
