@@ -127,6 +127,22 @@ def test_a_name_in_brackets_starts_a_segment_and_an_opening_quote_ends_none() ->
     assert bias._may_close(0, closing)  # `"hi"` ends there
 
 
+def test_a_copy_does_not_end_inside_a_bracket_the_request_closes() -> None:
+    source = 'so print(x) becomes logger.info("%s", x) pls (see the doc'
+    escaped = escaped_source(source)
+    start = escaped.index(b"logger")
+    after_quote = escaped.index(b'\\"%s\\"') + len(b'\\"%s\\"')
+    call_end = escaped.index(b"x) pls") + len(b"x)")
+    for exact in (False, True):
+        bias = CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",) if exact else ())
+        may_close = bias._may_close_exact if exact else bias._may_close
+        assert not may_close(start, after_quote)  # `logger.info("%s"`: the `(` is still open
+        assert may_close(start, call_end)
+        # A bracket the request never closes does not hold the copy open.
+        assert may_close(escaped.index(b"(see"), len(escaped))
+        assert may_close(escaped.index(b"the doc"), escaped.index(b" doc"))
+
+
 def test_a_value_that_left_the_request_is_not_biased() -> None:
     bias = new_bias("exec `pip list --outdated`")
     call_prefix(bias)

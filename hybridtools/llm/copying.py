@@ -63,6 +63,7 @@ _MAX_TOKEN_BYTES = 24
 # (file content, a patch) runs on over its lines, and the claims bench saw
 # file contents cut at their first line end when closing was favoured there.
 _SPAN_END = frozenset(b" \t`'\"),;]}>")
+_CLOSING_BRACKET = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
 
 
 def escaped_source(text: str) -> bytes:
@@ -195,7 +196,21 @@ class CopyBias:
         if segment_end is not None and end <= segment_end:
             return end == segment_end
         source = self._source
+        if self._leaves_open(start, end):
+            return False
         return end == len(source) or source[end] in _SPAN_END or self._closing_quote_at(end)
+
+    def _leaves_open(self, start: int, end: int) -> bool:
+        """Whether the copy opened a bracket that the request closes after it: code is
+        copied whole (`logger.info("%s", x)` does not end at `logger.info("%s"`)."""
+        source = self._source
+        closers: list[int] = []
+        for byte in source[start:end]:
+            if byte in _CLOSING_BRACKET:
+                closers.append(_CLOSING_BRACKET[byte])
+            elif closers and byte == closers[-1]:
+                closers.pop()
+        return bool(closers) and source.find(bytes([closers[-1]]), end) != -1
 
     def _closing_quote_at(self, position: int) -> bool:
         """An escaped quote that closes a quoted word here: followed by a word's end, not
@@ -227,6 +242,8 @@ class CopyBias:
                 and b"\\n" not in rest
                 and len(rest.split()) == 1
             )
+        if self._leaves_open(start, end):
+            return False
         rest = source[end : end + 3]
         return rest[:2] == b"\\n" or (
             rest[:1] in (b".", b"!", b"?", b":")
