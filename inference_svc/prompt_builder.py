@@ -36,7 +36,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,13 +182,30 @@ def choose_examples(
     return ordered, tools
 
 
-def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
-    """One JSON object {"name", "arguments"} of one of the candidate tools."""
+def call_schema(
+    tools: Sequence[ToolSpec], non_empty: Mapping[str, set[str]] | None = None
+) -> dict[str, Any]:
+    """One JSON object {"name", "arguments"} of one of the candidate tools.
+
+    `non_empty`: per tool, list arguments to give at least one item
+    (`non_empty_lists`) where the tool requires them: an optional list left
+    empty is the tool's "all" (Cursor's `read_lints` paths for the whole
+    workspace), a required one left empty is a call in name only. A tighter
+    schema than the tool's, so a call that follows it still validates
+    against the tool's own.
+    """
     branches = []
     for tool in tools:
         arguments = dict(tool.parameters)
         arguments.setdefault("type", "object")
         arguments.setdefault("additionalProperties", False)
+        filled = (non_empty or {}).get(tool.name, set()) & set(tool.required)
+        properties = arguments.get("properties")
+        if filled and isinstance(properties, dict):
+            arguments["properties"] = {
+                key: _with_an_item(value) if key in filled else value
+                for key, value in properties.items()
+            }
         branches.append(
             {
                 "type": "object",
@@ -198,6 +215,12 @@ def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
             }
         )
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+def _with_an_item(schema: Any) -> Any:
+    if not isinstance(schema, dict) or schema.get("type") != "array":
+        return schema
+    return {**schema, "minItems": max(1, int(schema.get("minItems", 0)))}
 
 
 def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
@@ -247,26 +270,60 @@ def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
 
 
 def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
-    """The string arguments that every shown call giving them copied from its request.
+    """The string arguments (or lists of strings) that every shown call giving them
+    copied from its request.
 
-    A path, a command, a regex, a pasted file: the examples show the value is
-    the user's own words, so the model's is held to a span of this request
-    (hybridtools.llm.copying) instead of only favoured towards one; the 135M
-    model had garbled values it was only pushed to copy (a regex's escapes
-    rewritten as quotes, an invented function as a pasted file's content).
-    A value without a letter or digit ("." for Cline's path) proves nothing:
-    punctuation is in most requests.
+    A path, a command, a regex, a pasted file, Copilot's `urls`: the examples
+    show the value is the user's own words, so the model's is held to a span of
+    this request (hybridtools.llm.copying) instead of only favoured towards one;
+    the 135M model had garbled values it was only pushed to copy (a regex's
+    escapes rewritten as quotes, an invented function as a pasted file's
+    content, a path with "vendor/" made up in a list). A value without a letter
+    or digit ("." for Cline's path) proves nothing: punctuation is in most
+    requests.
     """
     copied: dict[str, bool] = {}
     for example in examples:
         if not example.call_name:  # a "no call" negative
             continue
         for key, value in example.call_arguments.items():
-            if not isinstance(value, str):
+            if isinstance(value, str):
+                values = [value]
+            elif _is_string_list(value):
+                values = value
+            else:
                 continue
-            spoken = any(char.isalnum() for char in value) and value in example.request
+            spoken = all(
+                any(char.isalnum() for char in item) and item in example.request for item in values
+            )
             copied[key] = copied.get(key, True) and spoken
     return tuple(sorted(key for key, held in copied.items() if held))
+
+
+def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
+    """Per tool, the list arguments that every shown call of it gives with items.
+
+    The generation schema asks for at least one item there (`call_schema`): the
+    model had answered "scan http://localhost:8000/api/x for ..." with `"urls":[]`
+    next to examples that each listed their request's URL.
+    """
+    lists: dict[tuple[str, str], bool] = {}
+    for example in examples:
+        if not example.call_name:
+            continue
+        for key, value in example.call_arguments.items():
+            if isinstance(value, list):
+                slot = (example.call_name, key)
+                lists[slot] = lists.get(slot, True) and bool(value)
+    by_tool: dict[str, set[str]] = {}
+    for (tool, key), filled in lists.items():
+        if filled:
+            by_tool.setdefault(tool, set()).add(key)
+    return by_tool
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _examples_own_words(text: str, requests: Sequence[str]) -> str:
@@ -494,7 +551,9 @@ class ToolAwarePromptBuilder:
             catalog=catalog,
             examples=examples,
             tools=tools,
-            call_schema=call_schema(tools) if tool_detected and tools else None,
+            call_schema=(
+                call_schema(tools, non_empty_lists(examples)) if tool_detected and tools else None
+            ),
             call_literals=example_literals(examples) if tool_detected and tools else {},
             copied_arguments=copied_arguments(examples) if tool_detected and tools else (),
             prompt_tokens=len(ids),

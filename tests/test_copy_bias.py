@@ -31,6 +31,11 @@ VOCAB = [
     b" once",
     b"Project",
     b"fire",
+    b"urls",
+    b'":["',
+    b"http://",
+    b"a.dev",
+    b"/x",
 ]
 IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
 INDEX = TokenIndex(VOCAB)
@@ -197,7 +202,7 @@ def test_an_exact_argument_keeps_only_the_tokens_that_copy_the_request() -> None
     assert logits[IDS[b"go"]] == 0.0
     decode_into(bias, b"go", b" test")
     logits = torch.zeros(len(VOCAB))
-    for closing in (b'"}}', b'","', b'":"', b'":{"'):
+    for closing in (b'"}}', b'","', b'":"', b'":{"', b'":["'):
         logits[IDS[closing]] = float("-inf")  # the grammar's say stays
     bias.apply(logits)
     allowed = {VOCAB[i] for i in torch.nonzero(torch.isfinite(logits)).flatten().tolist()}
@@ -323,3 +328,15 @@ def test_a_string_the_examples_give_whole_is_copied_and_closed() -> None:
     assert bias.favoured() == [ids[b"."]]
     bias.position.feed(b".")
     assert set(bias.favoured()) == {ids[b'"'], ids[b'"To'], ids[b'"}}']}  # closing tokens
+
+
+def test_an_item_of_a_held_list_is_held_like_a_string_argument() -> None:
+    bias = CopyBias("scan http://a.dev/x for auth", INDEX, JsonPosition(), 4.0, exact=("urls",))
+    decode_into(bias, b'{"', b"name", b'":"', b"run", b'","', b"arguments", b'":{"', b"urls")
+    decode_into(bias, b'":["')  # its last quote opens the item
+    assert bias.position.argument_key() == "urls"
+    assert favoured(bias) == {b"http://"} and bias._favoured()[1]  # held, not only favoured
+    decode_into(bias, b"http://", b"a.dev")
+    assert favoured(bias) == {b"/x"}  # not ended inside the URL
+    decode_into(bias, b"/x")
+    assert b'"' in favoured(bias)

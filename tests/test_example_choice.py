@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from hybridtools.ecosystems.catalog import ToolSpec
 from inference_svc.prompt_builder import (
+    call_schema,
     choose_examples,
     copied_arguments,
     dominant_tool,
     example_literals,
+    non_empty_lists,
     rank_examples,
 )
 from inference_svc.retrieval_client import RetrievedExample
@@ -127,3 +130,37 @@ def test_arguments_every_example_took_from_its_request_are_copied() -> None:
     assert copied_arguments(edits) == ("new", "old", "path")
     no_call = RetrievedExample(**{**asked("hi").__dict__, "call_name": ""})
     assert copied_arguments([no_call, edits[1]]) == ("new", "old", "path", "why")
+
+
+def test_lists_of_words_from_the_request_are_copied_and_kept_filled() -> None:
+    fetches = [
+        asked("scan http://a.dev/x for auth", urls=["http://a.dev/x"], query="auth", tags=[]),
+        asked("does https://b.dev say s3?", urls=["https://b.dev"], query="s3", pages=["1"]),
+    ]
+    assert copied_arguments(fetches) == ("query", "urls")
+    invented = [*fetches, asked("check the docs", urls=["https://docs.dev"])]
+    assert copied_arguments(invented) == ("query",)  # one URL is not its request's
+
+    # Both examples list URLs: the model's call lists one too. `tags` was empty once;
+    # `pages` was always filled but is optional (left empty, it means all of them).
+    assert non_empty_lists(fetches) == {"t": {"urls", "pages"}}
+    tool = ToolSpec(
+        "t",
+        "fetch",
+        {
+            "type": "object",
+            "properties": {
+                "urls": {"type": "array", "items": {"type": "string"}},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "pages": {"type": "array", "items": {"type": "string"}},
+                "query": {"type": "string"},
+            },
+            "required": ["urls", "query"],
+        },
+    )
+    arguments = call_schema([tool], non_empty_lists(fetches))["properties"]["arguments"]
+    assert arguments["properties"]["urls"]["minItems"] == 1
+    assert "minItems" not in arguments["properties"]["tags"]
+    assert "minItems" not in arguments["properties"]["pages"]
+    assert "minItems" not in tool.parameters["properties"]["urls"]  # the tool's own is kept
+    assert "minItems" not in call_schema([tool])["properties"]["arguments"]["properties"]["urls"]

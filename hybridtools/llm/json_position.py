@@ -35,7 +35,7 @@ class JsonPosition:
         # false, null): whether one is being written, and its bytes so far.
         self.in_scalar = False
         self.scalar = bytearray()
-        # The string values written directly in `arguments` so far, as written.
+        # The string values written in `arguments` so far (a list's items too), as written.
         self.argument_strings: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
@@ -48,7 +48,7 @@ class JsonPosition:
                     self.escaped = True
                 elif byte == _QUOTE:
                     self.in_string = False
-                    if self.string_is_value and len(self.containers) == 2:
+                    if self.string_is_value and self._in_argument_or_its_list():
                         self.argument_strings.append(bytes(self.string))
                     if not self.string_is_value:
                         self.expect_key = False
@@ -89,15 +89,24 @@ class JsonPosition:
             elif self.in_scalar:
                 self.scalar.append(byte)
 
+    def _in_argument_or_its_list(self) -> bool:
+        depth = len(self.containers)
+        return depth == 2 or (depth == 3 and self.containers[-1] == _OPEN_ARRAY)
+
     def in_argument_value(self) -> bool:
         """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
         return self.in_string and self.string_is_value and len(self.containers) >= 2
 
     def argument_key(self) -> str | None:
-        """The argument whose value is being written, directly in `arguments`, if any."""
-        if len(self.containers) != 2 or not (
-            self.in_scalar or (self.in_string and self.string_is_value)
-        ):
+        """The argument whose value is being written, directly in `arguments` or as an
+        item of a list there (`"urls":["...`), if any."""
+        if not (self.in_scalar or (self.in_string and self.string_is_value)):
             return None
-        written = self.keys[-1]
+        depth = len(self.containers)
+        if depth == 2:
+            written = self.keys[-1]
+        elif depth == 3 and self.containers[-1] == _OPEN_ARRAY:
+            written = self.keys[-2]
+        else:
+            return None
         return written[-1] if written else None
