@@ -155,6 +155,7 @@ class ToolCallingGenerator:
                 copy_source=request.query if schema else "",
                 copy_literals=prompt.call_literals if schema else {},
                 copy_exact=prompt.copied_arguments if schema else (),
+                copy_composed=prompt.composed_arguments if schema else (),
             ),
             on_text,
         )

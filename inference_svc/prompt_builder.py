@@ -100,6 +100,9 @@ class BuiltPrompt:
     # Arguments the shown examples all copied from their own requests
     # (copied_arguments): a constrained call copies them from this one.
     copied_arguments: tuple[str, ...] = ()
+    # Arguments most shown calls composed (composed_arguments): a copied span's end
+    # is not pushed as their end.
+    composed_arguments: tuple[str, ...] = ()
     prompt_tokens: int = 0
     example_tokens: int = 0
     schema_tokens: int = 0
@@ -298,6 +301,43 @@ def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
             )
             copied[key] = copied.get(key, True) and spoken
     return tuple(sorted(key for key, held in copied.items() if held))
+
+
+def composed_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
+    """The string arguments that most shown calls giving them did not copy from their
+    requests: "pip install structlog" for "use pip to install structlog", a SEARCH/REPLACE
+    block, an explanation.
+
+    The copy bias still favours the request's words in them, but not ending
+    where a copied span ends: the model had closed "get polars installed with
+    pip" as `"command":"pip"`, pushed to stop at the request's last word. A
+    value that is the examples' own start and then the request's words
+    (Cursor's "To answer: <the question>", `example_literals`) is a copy.
+    """
+    starts = {key: _template(literal) for key, literal in example_literals(examples).items()}
+    composed: Counter[str] = Counter()
+    given: Counter[str] = Counter()
+    for example in examples:
+        if not example.call_name:
+            continue
+        for key, value in example.call_arguments.items():
+            if isinstance(value, str) and any(char.isalnum() for char in value):
+                start = starts.get(key, "")
+                rest = value[len(start) :] if start and value.startswith(start) else value
+                given[key] += 1
+                composed[key] += rest not in example.request
+    return tuple(sorted(key for key, count in composed.items() if 2 * count > given[key]))
+
+
+def _template(literal: str) -> str:
+    """The text a string's literal start (`"To answer: `, no closing quote) stands for."""
+    if not literal.startswith('"'):
+        return ""  # a boolean
+    try:
+        json.loads(literal)
+        return ""  # a whole value (`"."`), not a start
+    except ValueError:
+        return str(json.loads(literal + '"'))
 
 
 def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
@@ -556,6 +596,7 @@ class ToolAwarePromptBuilder:
             ),
             call_literals=example_literals(examples) if tool_detected and tools else {},
             copied_arguments=copied_arguments(examples) if tool_detected and tools else (),
+            composed_arguments=composed_arguments(examples) if tool_detected and tools else (),
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

@@ -340,3 +340,20 @@ def test_an_item_of_a_held_list_is_held_like_a_string_argument() -> None:
     assert favoured(bias) == {b"/x"}  # not ended inside the URL
     decode_into(bias, b"/x")
     assert b'"' in favoured(bias)
+
+
+def test_a_composed_argument_is_not_pushed_to_end_where_a_copy_does() -> None:
+    source = "get pip list run"
+    plain = new_bias_after(source, b"pip")
+    assert b'"' in favoured(plain)  # "pip" ends a word: the copy may end
+    composed = CopyBias(source, INDEX, JsonPosition(), 4.0, composed=("command",))
+    call_prefix(composed)
+    decode_into(composed, b"pip")
+    assert favoured(composed) == {b" list"}  # the request's words still, not the end
+    # A whole backticked command is still a place to end.
+    quoted = CopyBias("get `pip list` run", INDEX, JsonPosition(), 4.0, composed=("command",))
+    call_prefix(quoted)
+    decode_into(quoted, b"pip")
+    assert b'"' not in favoured(quoted)
+    decode_into(quoted, b" list")
+    assert b'"' in favoured(quoted)

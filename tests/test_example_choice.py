@@ -6,6 +6,7 @@ from hybridtools.ecosystems.catalog import ToolSpec
 from inference_svc.prompt_builder import (
     call_schema,
     choose_examples,
+    composed_arguments,
     copied_arguments,
     dominant_tool,
     example_literals,
@@ -164,3 +165,21 @@ def test_lists_of_words_from_the_request_are_copied_and_kept_filled() -> None:
     assert "minItems" not in arguments["properties"]["pages"]
     assert "minItems" not in tool.parameters["properties"]["urls"]  # the tool's own is kept
     assert "minItems" not in call_schema([tool])["properties"]["arguments"]["properties"]["urls"]
+
+
+def test_arguments_most_examples_composed_are_known_as_such() -> None:
+    installs = [
+        asked("use pip to install structlog", command="pip install structlog", path="."),
+        asked("Can you do pip install freezegun now?", command="pip install freezegun"),
+        asked("install python-dotenv with pip", command="pip install python-dotenv"),
+    ]
+    # Two of three commands are not their request's words; "." proves nothing.
+    assert composed_arguments(installs) == ("command",)
+    assert composed_arguments(installs[1:2]) == ()
+    assert composed_arguments(installs[:2]) == ()  # one of two is no majority
+    questions = [
+        asked("see how X works", explanation="To answer: how X works"),
+        asked("how is Y done?", explanation="To answer: how is Y done"),
+    ]
+    # The examples' own start, then the request's words: a copy after all.
+    assert composed_arguments(questions) == ()

@@ -43,6 +43,11 @@ bonus, as above). A bonus had not stopped the model from rewriting a regex's
 escapes as quotes or inventing a pasted file's content. Such a value may also
 end before a sentence's closing punctuation or a line break, and does not
 start where another argument's value of the call did.
+
+Arguments that most shown examples composed (`composed`: "pip install x" for
+"install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
+a favoured end where a copied span ends, there the value usually goes on;
+unless the span is a whole quoted or backticked segment of the request.
 """
 
 from __future__ import annotations
@@ -173,6 +178,7 @@ class CopyBias:
         bonus: float,
         literals: Mapping[str, str] | None = None,
         exact: Collection[str] = (),
+        composed: Collection[str] = (),
     ):
         self._source = escaped_source(source)
         self._index = index
@@ -185,6 +191,9 @@ class CopyBias:
         # Arguments whose values the shown examples all copied from their own
         # requests: theirs is held to a span of this request, not just favoured.
         self._exact = frozenset(exact) - set(self._literals)
+        # Arguments the shown examples mostly composed ("pip install x" for "install x
+        # with pip"): the request's words are favoured in them, but not their end there.
+        self._composed = frozenset(composed) - self._exact
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
 
@@ -275,7 +284,7 @@ class CopyBias:
             if literal[-1:] != b'"' and written.startswith(literal):
                 value = value[len(literal) - 1 :]  # after a template: the request's words
         exact = key in self._exact
-        return self._span_continuations(value, exact), exact
+        return self._span_continuations(value, exact, key not in self._composed), exact
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
         """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""
@@ -286,7 +295,9 @@ class CopyBias:
             return list(self._index.closing_ids)
         return sorted(self._index.starting(rest))
 
-    def _span_continuations(self, value: bytes, exact: bool = False) -> list[int]:
+    def _span_continuations(
+        self, value: bytes, exact: bool = False, may_end: bool = True
+    ) -> list[int]:
         source = self._source
         may_close = self._may_close_exact if exact else self._may_close
         favoured: set[int] = set()
@@ -299,7 +310,11 @@ class CopyBias:
                 if not exact or start in self._segments.starts:
                     positions.append(start + len(value))
                 start = source.find(value, start + 1)
-            if any(may_close(end - len(value), end) for end in positions):
+            if any(
+                may_close(end - len(value), end)
+                and (may_end or self._segments.closed_at.get(end - len(value)) == end)
+                for end in positions
+            ):
                 favoured.update(self._index.closing_ids)
         elif exact:
             # Not where a value already written starts: two arguments of one call

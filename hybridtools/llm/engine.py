@@ -311,6 +311,7 @@ class LocalEngine:
         copy_source: str = "",
         copy_literals: Mapping[str, str] | None = None,
         copy_exact: Collection[str] = (),
+        copy_composed: Collection[str] = (),
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -321,8 +322,9 @@ class LocalEngine:
         once the value is complete, and `copy_source` (the user's request)
         favours argument values copied from it, `copy_literals` (argument ->
         the JSON text its value starts with in the prompt's examples) values
-        copied from those, and `copy_exact`'s arguments are held to spans of
-        `copy_source` (copying.py).
+        copied from those, `copy_exact`'s arguments are held to spans of
+        `copy_source`, and `copy_composed`'s are not pushed to end where a span
+        does (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)
@@ -336,7 +338,12 @@ class LocalEngine:
             )
             copy = (
                 self._grammars.copy_bias(
-                    constraint, copy_source, self.options.copy_bonus, copy_literals, copy_exact
+                    constraint,
+                    copy_source,
+                    self.options.copy_bonus,
+                    copy_literals,
+                    copy_exact,
+                    copy_composed,
                 )
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None

@@ -41,6 +41,9 @@ class GenerationParams:
     # Arguments whose values the prompt's examples all copied from their requests:
     # held to spans of `copy_source` (local backend only).
     copy_exact: tuple[str, ...] = ()
+    # Arguments the prompt's examples mostly composed (not a span of their requests):
+    # a span's end is not favoured as their end (local backend only).
+    copy_composed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ class LocalBackend:
             copy_source=params.copy_source,
             copy_literals=params.copy_literals,
             copy_exact=params.copy_exact,
+            copy_composed=params.copy_composed,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)
