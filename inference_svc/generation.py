@@ -156,6 +156,7 @@ class ToolCallingGenerator:
                 copy_literals=prompt.call_literals if schema else {},
                 copy_exact=prompt.copied_arguments if schema else (),
                 copy_composed=prompt.composed_arguments if schema else (),
+                copy_punctuated=prompt.punctuated_arguments if schema else (),
             ),
             on_text,
         )

@@ -103,6 +103,9 @@ class BuiltPrompt:
     # Arguments most shown calls composed (composed_arguments): a copied span's end
     # is not pushed as their end.
     composed_arguments: tuple[str, ...] = ()
+    # Held arguments whose shown copies end with their sentence's punctuation
+    # (punctuated_arguments): so does this call's.
+    punctuated_arguments: tuple[str, ...] = ()
     prompt_tokens: int = 0
     example_tokens: int = 0
     schema_tokens: int = 0
@@ -301,6 +304,26 @@ def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
             )
             copied[key] = copied.get(key, True) and spoken
     return tuple(sorted(key for key, held in copied.items() if held))
+
+
+def punctuated_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
+    """The held arguments (`copied_arguments`) whose shown copies end with the
+    punctuation that ends a sentence: a question's "?" (Cline's `question`).
+
+    A held value may otherwise end before such punctuation, as a path at a
+    sentence's end should ("read src/app.py."); the model had asked "Is it
+    fine to rename the contact table" without its "?" beside examples that
+    each kept theirs.
+    """
+    held = set(copied_arguments(examples))
+    punctuated = {
+        key
+        for example in examples
+        if example.call_name
+        for key, value in example.call_arguments.items()
+        if key in held and isinstance(value, str) and value[-1:] in (".", "!", "?")
+    }
+    return tuple(sorted(punctuated))
 
 
 def composed_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
@@ -597,6 +620,9 @@ class ToolAwarePromptBuilder:
             call_literals=example_literals(examples) if tool_detected and tools else {},
             copied_arguments=copied_arguments(examples) if tool_detected and tools else (),
             composed_arguments=composed_arguments(examples) if tool_detected and tools else (),
+            punctuated_arguments=(
+                punctuated_arguments(examples) if tool_detected and tools else ()
+            ),
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

@@ -357,3 +357,17 @@ def test_a_composed_argument_is_not_pushed_to_end_where_a_copy_does() -> None:
     assert b'"' not in favoured(quoted)
     decode_into(quoted, b" list")
     assert b'"' in favoured(quoted)
+
+
+def test_a_punctuated_argument_does_not_end_before_its_question_mark() -> None:
+    source = "ask me go test? now"
+    held = CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",))
+    call_prefix(held)
+    decode_into(held, b"go", b" test")
+    assert b'"' in favoured(held)  # held: it may end before the sentence's "?"
+    punctuated = CopyBias(
+        source, INDEX, JsonPosition(), 4.0, exact=("command",), punctuated=("command",)
+    )
+    call_prefix(punctuated)
+    decode_into(punctuated, b"go", b" test")
+    assert b'"' not in favoured(punctuated) and punctuated._favoured()[1]

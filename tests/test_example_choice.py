@@ -11,6 +11,7 @@ from inference_svc.prompt_builder import (
     dominant_tool,
     example_literals,
     non_empty_lists,
+    punctuated_arguments,
     rank_examples,
 )
 from inference_svc.retrieval_client import RetrievedExample
@@ -183,3 +184,15 @@ def test_arguments_most_examples_composed_are_known_as_such() -> None:
     ]
     # The examples' own start, then the request's words: a copy after all.
     assert composed_arguments(questions) == ()
+
+
+def test_held_copies_that_kept_their_question_mark_keep_it() -> None:
+    asks = [
+        asked("ask me which database to use?", question="which database to use?", path="a.py"),
+        asked("ask: is Redis ok", question="is Redis ok", path="a.py"),
+    ]
+    assert copied_arguments(asks) == ("question",)
+    assert punctuated_arguments(asks) == ("question",)
+    assert punctuated_arguments(asks[1:]) == ()
+    composed = [asked("ask me about the db", question="Which database?")]
+    assert punctuated_arguments(composed) == ()  # not held: the model writes it

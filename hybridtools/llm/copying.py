@@ -41,8 +41,9 @@ as the inference service finds them) are held to a copy instead: only the
 favoured tokens are left, where the grammar allows any of them (else the
 bonus, as above). A bonus had not stopped the model from rewriting a regex's
 escapes as quotes or inventing a pasted file's content. Such a value may also
-end before a sentence's closing punctuation or a line break, and does not
-start where another argument's value of the call did.
+end before a sentence's closing punctuation or a line break (not before the
+punctuation where the shown copies kept theirs, `punctuated`: a question's
+"?"), and does not start where another argument's value of the call did.
 
 Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
@@ -54,7 +55,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -179,6 +180,7 @@ class CopyBias:
         literals: Mapping[str, str] | None = None,
         exact: Collection[str] = (),
         composed: Collection[str] = (),
+        punctuated: Collection[str] = (),
     ):
         self._source = escaped_source(source)
         self._index = index
@@ -194,6 +196,8 @@ class CopyBias:
         # Arguments the shown examples mostly composed ("pip install x" for "install x
         # with pip"): the request's words are favoured in them, but not their end there.
         self._composed = frozenset(composed) - self._exact
+        # Held arguments whose shown copies kept their sentence's closing punctuation.
+        self._punctuated = frozenset(punctuated) & self._exact
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
 
@@ -230,7 +234,11 @@ class CopyBias:
         after = source[position + 2 : position + 3]
         return not after or after in b" ,.;:!?)]}" or source[position + 2 : position + 4] == b"\\n"
 
-    def _may_close_exact(self, start: int, end: int) -> bool:
+    def _may_close_punctuated(self, start: int, end: int) -> bool:
+        """As `_may_close_exact`, but not before a sentence's closing punctuation."""
+        return self._may_close_exact(start, end, before_punctuation=False)
+
+    def _may_close_exact(self, start: int, end: int, before_punctuation: bool = True) -> bool:
         """Where a value held to the request may end: as `_may_close`, and also before
         a sentence's last punctuation or a line break ("read src/app.py." gives
         "src/app.py"), or before a pasted block's last word ("*** End Patch
@@ -255,7 +263,8 @@ class CopyBias:
             return False
         rest = source[end : end + 3]
         return rest[:2] == b"\\n" or (
-            rest[:1] in (b".", b"!", b"?", b":")
+            before_punctuation
+            and rest[:1] in (b".", b"!", b"?", b":")
             and (len(rest) == 1 or rest[1:2] == b" " or rest[1:3] in (b"\\n", b"\\t"))
         )
 
@@ -284,6 +293,8 @@ class CopyBias:
             if literal[-1:] != b'"' and written.startswith(literal):
                 value = value[len(literal) - 1 :]  # after a template: the request's words
         exact = key in self._exact
+        if key in self._punctuated:
+            return self._span_continuations(value, True, True, self._may_close_punctuated), True
         return self._span_continuations(value, exact, key not in self._composed), exact
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
@@ -296,10 +307,15 @@ class CopyBias:
         return sorted(self._index.starting(rest))
 
     def _span_continuations(
-        self, value: bytes, exact: bool = False, may_end: bool = True
+        self,
+        value: bytes,
+        exact: bool = False,
+        may_end: bool = True,
+        may_close: Callable[[int, int], bool] | None = None,
     ) -> list[int]:
         source = self._source
-        may_close = self._may_close_exact if exact else self._may_close
+        if may_close is None:
+            may_close = self._may_close_exact if exact else self._may_close
         favoured: set[int] = set()
         if value:
             positions = []

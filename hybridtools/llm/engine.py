@@ -312,6 +312,7 @@ class LocalEngine:
         copy_literals: Mapping[str, str] | None = None,
         copy_exact: Collection[str] = (),
         copy_composed: Collection[str] = (),
+        copy_punctuated: Collection[str] = (),
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -323,7 +324,8 @@ class LocalEngine:
         favours argument values copied from it, `copy_literals` (argument ->
         the JSON text its value starts with in the prompt's examples) values
         copied from those, `copy_exact`'s arguments are held to spans of
-        `copy_source`, and `copy_composed`'s are not pushed to end where a span
+        `copy_source` (`copy_punctuated`'s with their sentence's closing
+        punctuation), and `copy_composed`'s are not pushed to end where a span
         does (copying.py).
         """
         prompt = list(prompt_ids)
@@ -344,6 +346,7 @@ class LocalEngine:
                     copy_literals,
                     copy_exact,
                     copy_composed,
+                    copy_punctuated,
                 )
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None

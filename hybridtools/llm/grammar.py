@@ -236,15 +236,19 @@ class GrammarCache:
         literals: Mapping[str, str] | None = None,
         exact: Collection[str] = (),
         composed: Collection[str] = (),
+        punctuated: Collection[str] = (),
     ) -> CopyBias:
         """A copy bias towards spans of `source` (and `literals`) for `constraint`'s generation,
-        holding the `exact` arguments to spans of `source` (`composed`: see CopyBias)."""
+        holding the `exact` arguments to spans of `source` (`composed`, `punctuated`: see
+        CopyBias)."""
         guard = self._string_guard()
         with self._lock:
             if self._copy_index is None:
                 self._copy_index = TokenIndex(guard.token_bytes)
             index = self._copy_index
-        return CopyBias(source, index, constraint.position, bonus, literals, exact, composed)
+        return CopyBias(
+            source, index, constraint.position, bonus, literals, exact, composed, punctuated
+        )
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:

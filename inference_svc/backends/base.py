@@ -44,6 +44,9 @@ class GenerationParams:
     # Arguments the prompt's examples mostly composed (not a span of their requests):
     # a span's end is not favoured as their end (local backend only).
     copy_composed: tuple[str, ...] = ()
+    # Held arguments whose shown copies kept their sentence's closing punctuation
+    # (a question's "?"): theirs does too (local backend only).
+    copy_punctuated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

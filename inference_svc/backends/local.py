@@ -95,6 +95,7 @@ class LocalBackend:
             copy_literals=params.copy_literals,
             copy_exact=params.copy_exact,
             copy_composed=params.copy_composed,
+            copy_punctuated=params.copy_punctuated,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)
