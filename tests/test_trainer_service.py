@@ -179,10 +179,10 @@ def worker_pid(trainer: TrainerUnderTest, name: str) -> int:
 def pid_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().split(")")[-1].split()[0] == "Z"
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] == "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return True  # reaped, also between the two looks
 
 
 async def test_health_serving(trainer: TrainerUnderTest) -> None:
