@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -234,10 +234,6 @@ class CopyBias:
         after = source[position + 2 : position + 3]
         return not after or after in b" ,.;:!?)]}" or source[position + 2 : position + 4] == b"\\n"
 
-    def _may_close_punctuated(self, start: int, end: int) -> bool:
-        """As `_may_close_exact`, but not before a sentence's closing punctuation."""
-        return self._may_close_exact(start, end, before_punctuation=False)
-
     def _may_close_exact(self, start: int, end: int, before_punctuation: bool = True) -> bool:
         """Where a value held to the request may end: as `_may_close`, and also before
         a sentence's last punctuation or a line break ("read src/app.py." gives
@@ -293,9 +289,9 @@ class CopyBias:
             if literal[-1:] != b'"' and written.startswith(literal):
                 value = value[len(literal) - 1 :]  # after a template: the request's words
         exact = key in self._exact
-        if key in self._punctuated:
-            return self._span_continuations(value, True, True, self._may_close_punctuated), True
-        return self._span_continuations(value, exact, key not in self._composed), exact
+        return self._span_continuations(
+            value, exact, key not in self._composed, key in self._punctuated
+        ), exact
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
         """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""
@@ -311,11 +307,15 @@ class CopyBias:
         value: bytes,
         exact: bool = False,
         may_end: bool = True,
-        may_close: Callable[[int, int], bool] | None = None,
+        keep_punctuation: bool = False,
     ) -> list[int]:
         source = self._source
-        if may_close is None:
-            may_close = self._may_close_exact if exact else self._may_close
+
+        def may_close(start: int, end: int) -> bool:
+            if exact:
+                return self._may_close_exact(start, end, before_punctuation=not keep_punctuation)
+            return self._may_close(start, end)
+
         favoured: set[int] = set()
         if value:
             positions = []
