@@ -45,8 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# 2: word shapes among the fragments (a router of format 1 is refitted).
-FORMAT = 2
+# 2: word shapes among the fragments; 3: dotfiles and files named without an
+# extension are files (a router of an older format is refitted at the next swap).
+FORMAT = 3
 # Inverse of the L2 penalty's strength, as scikit-learn's C (per example
 # summed loss): 100 put the right tool first for 80-82% offline, 10 for 77%.
 PENALTY_C = 100.0
@@ -60,6 +61,14 @@ _AROUND_A_NAME = "`'\",;:!?()[]{}<>"
 _URL = re.compile(r"(?:https?://|www\.)")
 _FILE = re.compile(r"\w\.[A-Za-z][A-Za-z0-9]{0,9}$")
 _DIRECTORY = re.compile(r"[\w.~-]*/[\w./~-]*")
+# ".gitignore", "config/.env.example": a file, though nothing stands before its dot.
+_DOTFILE = re.compile(r"(?:[\w.~-]*/)*\.[A-Za-z][\w.-]*")
+# Files known by a name with no extension, as they are written on disk.
+_EXTENSIONLESS_FILE = re.compile(
+    r"(?:[\w.~-]*/)*(?:Dockerfile|Containerfile|Makefile|GNUmakefile|Gemfile|Rakefile|Procfile"
+    r"|Jenkinsfile|Vagrantfile|Pipfile|Podfile|Brewfile|Justfile|Caddyfile|Tiltfile|CODEOWNERS"
+    r"|LICENSE|README)"
+)
 
 
 def word_shape(word: str) -> str | None:
@@ -75,6 +84,8 @@ def word_shape(word: str) -> str | None:
     if "*" in name:
         return "glob"
     if _FILE.search(name) and not name.endswith("..."):
+        return "file"
+    if _DOTFILE.fullmatch(name) or _EXTENSIONLESS_FILE.fullmatch(name):
         return "file"
     if _DIRECTORY.fullmatch(name) and any(char.isalpha() for char in name):
         return "directory"
