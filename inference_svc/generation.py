@@ -10,6 +10,7 @@ from typing import Any
 from hybridtools.adapter_store import BASE_ADAPTER
 from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.calls import parse_json_call, render_call, validate_call
+from hybridtools.llm.copy_hints import CopyHints
 from inference_svc.adapters import AdapterManager
 from inference_svc.backends.base import GenerationParams, LLMBackend, TextCallback
 from inference_svc.grounding import ground_arguments
@@ -153,10 +154,7 @@ class ToolCallingGenerator:
                 json_schema=schema,
                 adapter=adapter,
                 copy_source=request.query if schema else "",
-                copy_literals=prompt.call_literals if schema else {},
-                copy_exact=prompt.copied_arguments if schema else (),
-                copy_composed=prompt.composed_arguments if schema else (),
-                copy_punctuated=prompt.punctuated_arguments if schema else (),
+                copy_hints=prompt.copy_hints if schema else CopyHints(),
             ),
             on_text,
         )

@@ -36,12 +36,13 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.catalog import Catalog, ToolSpec
+from hybridtools.llm.copy_hints import CopyHints
 from hybridtools.prompting import (
     PromptExample,
     PromptTool,
@@ -94,18 +95,8 @@ class BuiltPrompt:
     examples: list[RetrievedExample] = field(default_factory=list)
     tools: list[ToolSpec] = field(default_factory=list)
     call_schema: dict[str, Any] | None = None
-    # What a constrained call copies from the shown examples: argument -> the JSON
-    # text its value starts with there (example_literals).
-    call_literals: dict[str, str] = field(default_factory=dict)
-    # Arguments the shown examples all copied from their own requests
-    # (copied_arguments): a constrained call copies them from this one.
-    copied_arguments: tuple[str, ...] = ()
-    # Arguments most shown calls composed (composed_arguments): a copied span's end
-    # is not pushed as their end.
-    composed_arguments: tuple[str, ...] = ()
-    # Held arguments whose shown copies end with their sentence's punctuation
-    # (punctuated_arguments): so does this call's.
-    punctuated_arguments: tuple[str, ...] = ()
+    # What a constrained call copies from the shown examples (copy_hints).
+    copy_hints: CopyHints = field(default_factory=CopyHints)
     prompt_tokens: int = 0
     example_tokens: int = 0
     schema_tokens: int = 0
@@ -229,6 +220,19 @@ def _with_an_item(schema: Any) -> Any:
     return {**schema, "minItems": max(1, int(schema.get("minItems", 0)))}
 
 
+def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
+    """What a constrained call should copy, as the shown examples show it
+    (hybridtools.llm.copying): each rule below, worked out once."""
+    literals = example_literals(examples)
+    held = copied_arguments(examples)
+    return CopyHints(
+        literals=literals,
+        exact=held,
+        composed=composed_arguments(examples, literals),
+        punctuated=punctuated_arguments(examples, held),
+    )
+
+
 def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
     """Per argument, the JSON text its value starts with in the shown examples' calls.
 
@@ -306,16 +310,18 @@ def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
     return tuple(sorted(key for key, held in copied.items() if held))
 
 
-def punctuated_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
+def punctuated_arguments(
+    examples: Sequence[RetrievedExample], held: Collection[str] | None = None
+) -> tuple[str, ...]:
     """The held arguments (`copied_arguments`) whose shown copies end with the
     punctuation that ends a sentence: a question's "?" (Cline's `question`).
 
     A held value may otherwise end before such punctuation, as a path at a
     sentence's end should ("read src/app.py."); the model had asked "Is it
     fine to rename the contact table" without its "?" beside examples that
-    each kept theirs.
+    each kept theirs. `held`: `copied_arguments(examples)`, if the caller has it.
     """
-    held = set(copied_arguments(examples))
+    held = set(copied_arguments(examples) if held is None else held)
     punctuated = {
         key
         for example in examples
@@ -326,7 +332,9 @@ def punctuated_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...
     return tuple(sorted(punctuated))
 
 
-def composed_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
+def composed_arguments(
+    examples: Sequence[RetrievedExample], literals: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
     """The string arguments that most shown calls giving them did not copy from their
     requests: "pip install structlog" for "use pip to install structlog", a SEARCH/REPLACE
     block, an explanation.
@@ -336,8 +344,11 @@ def composed_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
     pip" as `"command":"pip"`, pushed to stop at the request's last word. A
     value that is the examples' own start and then the request's words
     (Cursor's "To answer: <the question>", `example_literals`) is a copy.
+    `literals`: `example_literals(examples)`, if the caller has it.
     """
-    starts = {key: _template(literal) for key, literal in example_literals(examples).items()}
+    if literals is None:
+        literals = example_literals(examples)
+    starts = {key: _template(literal) for key, literal in literals.items()}
     composed: Counter[str] = Counter()
     given: Counter[str] = Counter()
     for example in examples:
@@ -617,12 +628,7 @@ class ToolAwarePromptBuilder:
             call_schema=(
                 call_schema(tools, non_empty_lists(examples)) if tool_detected and tools else None
             ),
-            call_literals=example_literals(examples) if tool_detected and tools else {},
-            copied_arguments=copied_arguments(examples) if tool_detected and tools else (),
-            composed_arguments=composed_arguments(examples) if tool_detected and tools else (),
-            punctuated_arguments=(
-                punctuated_arguments(examples) if tool_detected and tools else ()
-            ),
+            copy_hints=copy_hints(examples) if tool_detected and tools else CopyHints(),
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

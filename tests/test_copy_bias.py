@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from hybridtools.llm.copy_hints import CopyHints
 from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source, find_segments
 from hybridtools.llm.json_position import JsonPosition
 
@@ -139,7 +140,9 @@ def test_a_copy_does_not_end_inside_a_bracket_the_request_closes() -> None:
     after_quote = escaped.index(b'\\"%s\\"') + len(b'\\"%s\\"')
     call_end = escaped.index(b"x) pls") + len(b"x)")
     for exact in (False, True):
-        bias = CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",) if exact else ())
+        bias = CopyBias(
+            source, INDEX, JsonPosition(), 4.0, CopyHints(exact=("command",) if exact else ())
+        )
         may_close = bias._may_close_exact if exact else bias._may_close
         assert not may_close(start, after_quote)  # `logger.info("%s"`: the `(` is still open
         assert may_close(start, call_end)
@@ -189,7 +192,7 @@ def new_bias_after(source: str, *pieces: bytes) -> CopyBias:
 
 
 def exact_bias(source: str) -> CopyBias:
-    return CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",))
+    return CopyBias(source, INDEX, JsonPosition(), 4.0, CopyHints(exact=("command",)))
 
 
 def test_an_exact_argument_keeps_only_the_tokens_that_copy_the_request() -> None:
@@ -261,7 +264,9 @@ def test_an_exact_pasted_block_may_end_before_words_typed_after_it() -> None:
 
 
 def test_an_exact_value_does_not_start_where_another_argument_copied_from() -> None:
-    bias = CopyBias("fire go test now", INDEX, JsonPosition(), 4.0, exact=("command", "then"))
+    bias = CopyBias(
+        "fire go test now", INDEX, JsonPosition(), 4.0, CopyHints(exact=("command", "then"))
+    )
     bias.position.feed(b'{"name":"run","arguments":{"command":"go test","then":"')
     assert b"go" not in favoured(bias) and b"fire" in favoured(bias)
 
@@ -273,7 +278,7 @@ CALL_START = b'{"name":"run","arguments":{"command":"go test","background":'
 def literal_bias(literals: dict[str, str]) -> tuple[CopyBias, dict[bytes, int]]:
     vocab = [b"false", b"fal", b"se", b"true", b"1", b"0"]
     index = TokenIndex(vocab)
-    return CopyBias("go test", index, JsonPosition(), 4.0, literals), {
+    return CopyBias("go test", index, JsonPosition(), 4.0, CopyHints(literals=literals)), {
         data: token_id for token_id, data in enumerate(vocab)
     }
 
@@ -304,7 +309,7 @@ def test_literals_only_for_their_argument_directly_in_arguments() -> None:
 
 def string_literal_bias(source: str, literals: dict[str, str]) -> tuple[CopyBias, dict[bytes, int]]:
     vocab = [b'"', b'"To', b" answer", b":", b" ", b"how", b" do", b" we", b"to", b".", b'"}}']
-    return CopyBias(source, TokenIndex(vocab), JsonPosition(), 4.0, literals), {
+    return CopyBias(source, TokenIndex(vocab), JsonPosition(), 4.0, CopyHints(literals=literals)), {
         data: token_id for token_id, data in enumerate(vocab)
     }
 
@@ -331,7 +336,9 @@ def test_a_string_the_examples_give_whole_is_copied_and_closed() -> None:
 
 
 def test_an_item_of_a_held_list_is_held_like_a_string_argument() -> None:
-    bias = CopyBias("scan http://a.dev/x for auth", INDEX, JsonPosition(), 4.0, exact=("urls",))
+    bias = CopyBias(
+        "scan http://a.dev/x for auth", INDEX, JsonPosition(), 4.0, CopyHints(exact=("urls",))
+    )
     decode_into(bias, b'{"', b"name", b'":"', b"run", b'","', b"arguments", b'":{"', b"urls")
     decode_into(bias, b'":["')  # its last quote opens the item
     assert bias.position.argument_key() == "urls"
@@ -346,12 +353,14 @@ def test_a_composed_argument_is_not_pushed_to_end_where_a_copy_does() -> None:
     source = "get pip list run"
     plain = new_bias_after(source, b"pip")
     assert b'"' in favoured(plain)  # "pip" ends a word: the copy may end
-    composed = CopyBias(source, INDEX, JsonPosition(), 4.0, composed=("command",))
+    composed = CopyBias(source, INDEX, JsonPosition(), 4.0, CopyHints(composed=("command",)))
     call_prefix(composed)
     decode_into(composed, b"pip")
     assert favoured(composed) == {b" list"}  # the request's words still, not the end
     # A whole backticked command is still a place to end.
-    quoted = CopyBias("get `pip list` run", INDEX, JsonPosition(), 4.0, composed=("command",))
+    quoted = CopyBias(
+        "get `pip list` run", INDEX, JsonPosition(), 4.0, CopyHints(composed=("command",))
+    )
     call_prefix(quoted)
     decode_into(quoted, b"pip")
     assert b'"' not in favoured(quoted)
@@ -361,12 +370,12 @@ def test_a_composed_argument_is_not_pushed_to_end_where_a_copy_does() -> None:
 
 def test_a_punctuated_argument_does_not_end_before_its_question_mark() -> None:
     source = "ask me go test? now"
-    held = CopyBias(source, INDEX, JsonPosition(), 4.0, exact=("command",))
+    held = CopyBias(source, INDEX, JsonPosition(), 4.0, CopyHints(exact=("command",)))
     call_prefix(held)
     decode_into(held, b"go", b" test")
     assert b'"' in favoured(held)  # held: it may end before the sentence's "?"
     punctuated = CopyBias(
-        source, INDEX, JsonPosition(), 4.0, exact=("command",), punctuated=("command",)
+        source, INDEX, JsonPosition(), 4.0, CopyHints(exact=("command",), punctuated=("command",))
     )
     call_prefix(punctuated)
     decode_into(punctuated, b"go", b" test")

@@ -8,6 +8,7 @@ from inference_svc.prompt_builder import (
     choose_examples,
     composed_arguments,
     copied_arguments,
+    copy_hints,
     dominant_tool,
     example_literals,
     non_empty_lists,
@@ -194,5 +195,19 @@ def test_held_copies_that_kept_their_question_mark_keep_it() -> None:
     assert copied_arguments(asks) == ("question",)
     assert punctuated_arguments(asks) == ("question",)
     assert punctuated_arguments(asks[1:]) == ()
+
+
+def test_copy_hints_gather_every_rule_once() -> None:
+    shown = [
+        asked("ask me which database to use?", question="which database to use?", path="."),
+        asked("ask: is Redis ok?", question="is Redis ok?", path="."),
+        asked("use pip to install structlog", command="pip install structlog", background=False),
+        asked("install freezegun with pip", command="pip install freezegun", background=False),
+    ]
+    hints = copy_hints(shown)
+    assert hints.literals == example_literals(shown)
+    assert hints.exact == copied_arguments(shown) == ("question",)
+    assert hints.composed == composed_arguments(shown) == ("command",)
+    assert hints.punctuated == punctuated_arguments(shown) == ("question",)
     composed = [asked("ask me about the db", question="Which database?")]
     assert punctuated_arguments(composed) == ()  # not held: the model writes it

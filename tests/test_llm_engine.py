@@ -20,6 +20,7 @@ import torch  # noqa: E402
 from peft import LoraConfig, get_peft_model  # noqa: E402
 
 from hybridtools.llm.adapters import AdapterNotFoundError  # noqa: E402
+from hybridtools.llm.copy_hints import CopyHints  # noqa: E402
 from hybridtools.llm.engine import EngineOptions, GenerationInputError, LocalEngine  # noqa: E402
 from hybridtools.llm.grammar import GrammarCache, required_still_to_come  # noqa: E402
 from hybridtools.llm.json_position import JsonPosition  # noqa: E402
@@ -269,7 +270,7 @@ def test_copy_literals_give_what_the_request_cannot(engine: LocalEngine) -> None
             max_new_tokens=48,
             json_schema=schema,
             copy_source=request,
-            copy_literals={"is_background": literal},
+            copy_hints=CopyHints(literals={"is_background": literal}),
         )
         arguments = json.loads(result.text)["arguments"]
         assert arguments["is_background"] is (literal == "true")
@@ -279,7 +280,8 @@ def test_copy_literals_give_what_the_request_cannot(engine: LocalEngine) -> None
 def test_a_held_argument_is_a_span_of_the_request_at_the_default_bonus(
     engine: LocalEngine,
 ) -> None:
-    """`copy_exact` leaves only copies, where a bonus only favours them (the real tokenizer)."""
+    """A held argument (`CopyHints.exact`) leaves only copies, where a bonus only favours
+    them (the real tokenizer)."""
     request = "Exec celery -A app worker --loglevel=info, then tell me what it printed."
     schema = json.dumps(TWO_TOOLS["anyOf"][1])
     result = engine.generate(
@@ -287,7 +289,7 @@ def test_a_held_argument_is_a_span_of_the_request_at_the_default_bonus(
         max_new_tokens=48,
         json_schema=schema,
         copy_source=request,
-        copy_exact=("command",),
+        copy_hints=CopyHints(exact=("command",)),
     )
     command = json.loads(result.text)["arguments"]["command"]
     assert command and command in request

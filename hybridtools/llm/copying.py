@@ -55,11 +55,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+from hybridtools.llm.copy_hints import CopyHints
 from hybridtools.llm.json_position import JsonPosition
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
@@ -177,27 +178,18 @@ class CopyBias:
         index: TokenIndex,
         position: JsonPosition,
         bonus: float,
-        literals: Mapping[str, str] | None = None,
-        exact: Collection[str] = (),
-        composed: Collection[str] = (),
-        punctuated: Collection[str] = (),
+        hints: CopyHints | None = None,
     ):
         self._source = escaped_source(source)
         self._index = index
         self._bonus = bonus
         self.position = position
-        # Argument -> the JSON text its value starts with in the shown examples:
-        # a boolean (`false`), a whole string (`"."`) or a string's start
-        # (`"To answer: `, no closing quote), as the inference service finds them.
-        self._literals = {key: value.encode() for key, value in (literals or {}).items()}
-        # Arguments whose values the shown examples all copied from their own
-        # requests: theirs is held to a span of this request, not just favoured.
-        self._exact = frozenset(exact) - set(self._literals)
-        # Arguments the shown examples mostly composed ("pip install x" for "install x
-        # with pip"): the request's words are favoured in them, but not their end there.
-        self._composed = frozenset(composed) - self._exact
-        # Held arguments whose shown copies kept their sentence's closing punctuation.
-        self._punctuated = frozenset(punctuated) & self._exact
+        hints = hints or CopyHints()
+        self._literals = {key: value.encode() for key, value in hints.literals.items()}
+        # An argument with a literal start copies that first, so it is not held.
+        self._exact = frozenset(hints.exact) - set(self._literals)
+        self._composed = frozenset(hints.composed) - self._exact
+        self._punctuated = frozenset(hints.punctuated) & self._exact
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
 

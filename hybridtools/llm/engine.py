@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -39,6 +39,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from hybridtools.llm.adapters import AdapterSet
+from hybridtools.llm.copy_hints import CopyHints
 from hybridtools.llm.copying import CopyBias
 from hybridtools.llm.decode_weights import (
     MAX_COMPACT_ROWS,
@@ -309,10 +310,7 @@ class LocalEngine:
         stop_strings: Sequence[str] = (),
         on_text: Callable[[str], None] | None = None,
         copy_source: str = "",
-        copy_literals: Mapping[str, str] | None = None,
-        copy_exact: Collection[str] = (),
-        copy_composed: Collection[str] = (),
-        copy_punctuated: Collection[str] = (),
+        copy_hints: CopyHints | None = None,
     ) -> GenerationResult:
         """Generates a completion of `prompt_ids`.
 
@@ -321,12 +319,8 @@ class LocalEngine:
         way a streaming caller cancels). `json_schema` constrains the output
         to JSON matching it; the result then ends with finish_reason "grammar"
         once the value is complete, and `copy_source` (the user's request)
-        favours argument values copied from it, `copy_literals` (argument ->
-        the JSON text its value starts with in the prompt's examples) values
-        copied from those, `copy_exact`'s arguments are held to spans of
-        `copy_source` (`copy_punctuated`'s with their sentence's closing
-        punctuation), and `copy_composed`'s are not pushed to end where a span
-        does (copying.py).
+        favours argument values copied from it, and from the prompt's
+        examples as `copy_hints` say (copying.py).
         """
         prompt = list(prompt_ids)
         self._validate(prompt, max_new_tokens, temperature, top_p)
@@ -343,10 +337,7 @@ class LocalEngine:
                     constraint,
                     copy_source,
                     self.options.copy_bonus,
-                    copy_literals,
-                    copy_exact,
-                    copy_composed,
-                    copy_punctuated,
+                    copy_hints,
                 )
                 if constraint is not None and copy_source and self.options.copy_bonus
                 else None

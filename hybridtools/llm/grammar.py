@@ -40,7 +40,7 @@ import tempfile
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ import torch
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerBase
 
+from hybridtools.llm.copy_hints import CopyHints
 from hybridtools.llm.copying import CopyBias, TokenIndex
 from hybridtools.llm.json_position import JsonPosition
 
@@ -233,22 +234,16 @@ class GrammarCache:
         constraint: JsonConstraint,
         source: str,
         bonus: float,
-        literals: Mapping[str, str] | None = None,
-        exact: Collection[str] = (),
-        composed: Collection[str] = (),
-        punctuated: Collection[str] = (),
+        hints: CopyHints | None = None,
     ) -> CopyBias:
-        """A copy bias towards spans of `source` (and `literals`) for `constraint`'s generation,
-        holding the `exact` arguments to spans of `source` (`composed`, `punctuated`: see
-        CopyBias)."""
+        """A copy bias towards spans of `source` (and what `hints` say the prompt's
+        examples show) for `constraint`'s generation."""
         guard = self._string_guard()
         with self._lock:
             if self._copy_index is None:
                 self._copy_index = TokenIndex(guard.token_bytes)
             index = self._copy_index
-        return CopyBias(
-            source, index, constraint.position, bonus, literals, exact, composed, punctuated
-        )
+        return CopyBias(source, index, constraint.position, bonus, hints)
 
     def _string_guard(self) -> _StringGuardTables:
         with self._lock:

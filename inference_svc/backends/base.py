@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
+
+from hybridtools.llm.copy_hints import CopyHints
 
 FinishReason = Literal["stop", "length", "grammar"]
 
@@ -35,18 +37,9 @@ class GenerationParams:
     # it are favoured (hybridtools.llm.copying). The local backend only; TGI
     # takes no logits processor per request and decodes without it.
     copy_source: str = ""
-    # Argument -> the JSON text its value starts with in the prompt's examples (a
-    # boolean, a convention such as "."), favoured the same way (local backend only).
-    copy_literals: Mapping[str, str] = field(default_factory=dict)
-    # Arguments whose values the prompt's examples all copied from their requests:
-    # held to spans of `copy_source` (local backend only).
-    copy_exact: tuple[str, ...] = ()
-    # Arguments the prompt's examples mostly composed (not a span of their requests):
-    # a span's end is not favoured as their end (local backend only).
-    copy_composed: tuple[str, ...] = ()
-    # Held arguments whose shown copies kept their sentence's closing punctuation
-    # (a question's "?"): theirs does too (local backend only).
-    copy_punctuated: tuple[str, ...] = ()
+    # What the prompt's examples show about the call's values (a boolean they
+    # give, arguments they copied or composed): the local backend only.
+    copy_hints: CopyHints = field(default_factory=CopyHints)
 
 
 @dataclass(frozen=True)

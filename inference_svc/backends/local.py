@@ -92,10 +92,7 @@ class LocalBackend:
             json_schema=params.json_schema,
             on_text=on_text,
             copy_source=params.copy_source,
-            copy_literals=params.copy_literals,
-            copy_exact=params.copy_exact,
-            copy_composed=params.copy_composed,
-            copy_punctuated=params.copy_punctuated,
+            copy_hints=params.copy_hints,
         )
         try:
             result = await asyncio.get_running_loop().run_in_executor(self._executor, run)
