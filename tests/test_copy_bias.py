@@ -230,6 +230,19 @@ def test_an_exact_value_ends_only_where_its_copy_from_a_segment_start_does() -> 
     assert b'"' in favoured(new_bias_after("fire xgo go2", b"go"))  # favoured only: as before
 
 
+def test_a_copied_command_does_not_end_before_its_options() -> None:
+    for bias in (exact_bias("fire go test -race now"), new_bias("fire go test -race now")):
+        call_prefix(bias)
+        decode_into(bias, b"go", b" test")
+        assert favoured(bias) == {b" -race"}  # not '"': "-race" is the command's
+        decode_into(bias, b" -race")
+        assert b'"' in favoured(bias)
+    bias = exact_bias("fire go test - now")  # a dash on its own is no option
+    call_prefix(bias)
+    decode_into(bias, b"go", b" test")
+    assert b'"' in favoured(bias)
+
+
 def test_an_exact_argument_falls_back_to_the_bonus_where_the_grammar_allows_no_copy() -> None:
     bias = exact_bias("fire go test ./... now")
     call_prefix(bias)

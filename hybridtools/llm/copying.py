@@ -16,7 +16,8 @@ the request (JSON-escaped, as the value is written):
   "const" in a pasted line): the model still may start there, it is not
   pushed to (with half the bonus there it still did, claims run 21:00);
 - inside a value that is so far a span, the tokens that continue it, and the
-  closing quote where the span reaches a word's end (not a line's end); a
+  closing quote where the span reaches a word's end (not a line's end, nor
+  before a command-line option: `celery -A app` is not closed as "celery"); a
   value that began a quoted or backticked segment, or a pasted block, is
   only helped to close where that segment ends (the model had closed
   `alembic upgrade head` after "alembic" and pasted files after one line);
@@ -71,6 +72,8 @@ _MAX_TOKEN_BYTES = 24
 # file contents cut at their first line end when closing was favoured there.
 _SPAN_END = frozenset(b" \t`'\"),;]}>")
 _CLOSING_BRACKET = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
+# A word after a space that is a command-line option: "-A", "--loglevel=info", not " - ".
+_OPTION = re.compile(rb" --?[A-Za-z]")
 
 
 def escaped_source(text: str) -> bytes:
@@ -201,9 +204,14 @@ class CopyBias:
         if segment_end is not None and end <= segment_end:
             return end == segment_end
         source = self._source
-        if self._leaves_open(start, end):
+        if self._leaves_open(start, end) or self._option_follows(end):
             return False
         return end == len(source) or source[end] in _SPAN_END or self._closing_quote_at(end)
+
+    def _option_follows(self, position: int) -> bool:
+        """Whether a command-line option (`-A`, `--loglevel`) comes next: a command goes on
+        over its options ("celery -A app worker" had been copied as "celery")."""
+        return _OPTION.match(self._source, position) is not None
 
     def _leaves_open(self, start: int, end: int) -> bool:
         """Whether the copy opened a bracket that the request closes after it: code is
