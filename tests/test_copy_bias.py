@@ -393,3 +393,52 @@ def test_a_punctuated_argument_does_not_end_before_its_question_mark() -> None:
     call_prefix(punctuated)
     decode_into(punctuated, b"go", b" test")
     assert b'"' not in favoured(punctuated) and punctuated._favoured()[1]
+
+
+# Skeletons from the shown examples (`templates`): fixed pieces around spans of the request.
+TEMPLATE_VOCAB = [
+    *(b'"', b'"I', b"I", b" am", b" replacing", b" adding", b" ", b"with", b" with", b"a"),
+    *(b"=", b"1", b"2", b" b", b" wi", b"th", b"th ", b'"}}', b"x", b" to"),
+]
+TEMPLATE_IDS = {data: token_id for token_id, data in enumerate(TEMPLATE_VOCAB)}
+
+
+def template_bias(source: str) -> CopyBias:
+    skeletons = (("I am replacing ", " with ", ""), ("I am adding ", ""))
+    bias = CopyBias(
+        source,
+        TokenIndex(TEMPLATE_VOCAB),
+        JsonPosition(),
+        4.0,
+        CopyHints(templates={"why": skeletons}, exact=("why",), literals={"why": '"I am '}),
+    )
+    bias.position.feed(b'{"name":"edit","arguments":{"why":')
+    return bias
+
+
+def template_favoured(bias: CopyBias) -> set[bytes]:
+    return {TEMPLATE_VOCAB[i] for i in bias.favoured()}
+
+
+def test_a_templated_value_follows_one_of_the_examples_skeletons() -> None:
+    bias = template_bias("change a=1 to a=2 now")
+    assert template_favoured(bias) == {b'"', b'"I'}  # the skeletons' first piece
+    bias.position.feed(b'"I am')
+    assert template_favoured(bias) == {b" replacing", b" adding", b" "}
+    bias.position.feed(b" replacing ")
+    assert template_favoured(bias) == {b"a"}  # a span of the request ("a=1", "a=2")
+    bias.position.feed(b"a=1")
+    # Where the span may end, the next piece follows instead of the value's end.
+    assert template_favoured(bias) == {b" ", b" wi", b" with", b" to"}  # or the span goes on
+    bias.position.feed(b" wi")
+    assert template_favoured(bias) == {b"th", b"th "}  # a piece begun is written on
+    bias.position.feed(b"th ")
+    bias.position.feed(b"a=2")
+    assert b'"' in template_favoured(bias)  # the last piece is empty: the value may end
+    assert bias._favoured()[1]  # held, not only favoured
+
+
+def test_a_value_written_off_every_skeleton_is_left_to_the_usual_bias() -> None:
+    bias = template_bias("change a=1 to a=2 now")
+    bias.position.feed(b'"x')
+    assert not bias._favoured()[1]
