@@ -230,7 +230,6 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         exact=held,
         composed=composed_arguments(examples, literals),
         punctuated=punctuated_arguments(examples, held),
-        templates=example_templates(examples),
     )
 
 
@@ -373,91 +372,6 @@ def _template(literal: str) -> str:
         return ""  # a whole value (`"."`), not a start
     except ValueError:
         return str(json.loads(literal + '"'))
-
-
-def example_templates(
-    examples: Sequence[RetrievedExample],
-) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Per string argument, the skeletons its shown values are written in: fixed text
-    around spans of each example's own request.
-
-    Cursor's `instructions` "I am replacing {old} with {new}", its `code_edit`
-    "# ... existing code ...\n{new}\n# ... existing code ...", Cline's SEARCH/REPLACE
-    block: a value that is neither a copy nor a copy after a fixed start, which the
-    135M model had written in words of its own ("I am changing the token limit to
-    100"). A skeleton is its literal pieces, (L0, L1, ..., Ln) for L0 span L1 ... span
-    Ln. An argument gets its skeletons (distinct, in the examples' order) when two or
-    more shown calls give it, each in a skeleton, and one has fixed text after a span
-    (else a literal start, `example_literals`, says it all).
-    """
-    found: dict[str, list[tuple[str, ...] | None]] = {}
-    for example in examples:
-        if not example.call_name:
-            continue
-        for key, value in example.call_arguments.items():
-            if isinstance(value, str) and value.strip():
-                found.setdefault(key, []).append(_skeleton(value, example.request))
-    templates: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for key, skeletons in found.items():
-        if len(skeletons) < 2 or any(skeleton is None for skeleton in skeletons):
-            continue
-        if any(any(skeleton[1:]) for skeleton in skeletons if skeleton):
-            templates[key] = tuple(dict.fromkeys(s for s in skeletons if s))
-    return templates
-
-
-# What may stand beside a span copied from a request, in the value and in the request.
-_SPAN_BOUNDARY = frozenset(" \t\n`'\"()[]{}")
-_AFTER_A_SPAN_IN_A_REQUEST = _SPAN_BOUNDARY | frozenset(".,;:!?")
-
-
-def _skeleton(value: str, request: str) -> tuple[str, ...] | None:
-    """`value`'s literal pieces around the spans of `request` it copies (longest first,
-    whole words in both), or None when it copies nothing or nothing else."""
-    pieces: list[str] = []
-    literal_start = index = 0
-    while index < len(value):
-        end = _copied_span_end(value, index, request)
-        if end:
-            pieces.append(value[literal_start:index])
-            index = literal_start = end
-        else:
-            index += 1
-    pieces.append(value[literal_start:])
-    return tuple(pieces) if len(pieces) > 1 and any(pieces) else None
-
-
-def _copied_span_end(value: str, start: int, request: str) -> int:
-    """The end of the longest span of `request` that `value` copies from `start`, or 0.
-
-    A span is whole words on both sides and looks like something a user types for
-    a tool (a path, code, a command: a character that is not a letter, or a capital
-    inside it): a plain word such as "the" is a template's own more often.
-    """
-    if start > 0 and value[start - 1] not in _SPAN_BOUNDARY:
-        return 0
-    ends = [
-        end
-        for end in range(len(value), start + 2, -1)
-        if end == len(value) or value[end] in _SPAN_BOUNDARY
-    ]
-    for end in ends:
-        span = value[start:end]
-        if span != span.strip() or not _looks_typed(span):
-            continue
-        at = request.find(span)
-        while at != -1:
-            after = at + len(span)
-            if (at == 0 or request[at - 1] in _SPAN_BOUNDARY) and (
-                after == len(request) or request[after] in _AFTER_A_SPAN_IN_A_REQUEST
-            ):
-                return end
-            at = request.find(span, at + 1)
-    return 0
-
-
-def _looks_typed(span: str) -> bool:
-    return any(not char.isalpha() for char in span) or any(char.isupper() for char in span[1:])
 
 
 def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:

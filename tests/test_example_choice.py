@@ -11,7 +11,6 @@ from inference_svc.prompt_builder import (
     copy_hints,
     dominant_tool,
     example_literals,
-    example_templates,
     non_empty_lists,
     punctuated_arguments,
     rank_examples,
@@ -212,32 +211,3 @@ def test_copy_hints_gather_every_rule_once() -> None:
     assert hints.punctuated == punctuated_arguments(shown) == ("question",)
     composed = [asked("ask me about the db", question="Which database?")]
     assert punctuated_arguments(composed) == ()  # not held: the model writes it
-
-
-def test_values_written_in_a_skeleton_around_the_request_give_its_templates() -> None:
-    edits = [
-        asked(
-            "bookings.py should say timeout=60 instead of timeout=30",
-            file="bookings.py",
-            why="I am replacing timeout=30 with timeout=60",
-            code="# ... existing code ...\ntimeout=60\n# ... existing code ...",
-        ),
-        asked(
-            "models.py needs this at the end:\nPAGE_SIZE = 50",
-            file="models.py",
-            why="I am adding the given code to models.py",
-            code="# ... existing code ...\n\nPAGE_SIZE = 50",
-        ),
-    ]
-    assert example_templates(edits) == {
-        "why": (("I am replacing ", " with ", ""), ("I am adding the given code to ", "")),
-        # Fixed text after a span in one skeleton: the other is kept beside it.
-        "code": (
-            ("# ... existing code ...\n", "\n# ... existing code ..."),
-            ("# ... existing code ...\n\n", ""),
-        ),
-    }
-    # A plain copy ("file") is no skeleton; nor is a value with nothing copied.
-    assert example_templates(edits[:1]) == {}  # one example proves no convention
-    composed = [asked("install x with pip", command="pip install x")] * 2
-    assert example_templates(composed) == {}

@@ -27,7 +27,3 @@ class CopyHints:
     # Held arguments whose shown copies kept their sentence's closing punctuation
     # (a question's "?"): the held value keeps it too.
     punctuated: tuple[str, ...] = ()
-    # Argument -> the skeletons its shown values are written in, each as its literal
-    # pieces (L0, L1, ..., Ln) around n spans of the request ("I am replacing ", " with ",
-    # ""): the value is held to one of them, its spans to spans of this request.
-    templates: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)

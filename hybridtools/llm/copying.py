@@ -188,18 +188,9 @@ class CopyBias:
         self._bonus = bonus
         self.position = position
         hints = hints or CopyHints()
-        # Each skeleton's literal pieces as the model writes them (JSON-escaped).
-        self._templates = {
-            key: tuple(tuple(escaped_source(piece) for piece in pieces) for pieces in skeletons)
-            for key, skeletons in hints.templates.items()
-        }
-        self._literals = {
-            key: value.encode()
-            for key, value in hints.literals.items()
-            if key not in self._templates
-        }
+        self._literals = {key: value.encode() for key, value in hints.literals.items()}
         # An argument with a literal start copies that first, so it is not held.
-        self._exact = frozenset(hints.exact) - set(self._literals) - set(self._templates)
+        self._exact = frozenset(hints.exact) - set(self._literals)
         self._composed = frozenset(hints.composed) - self._exact
         self._punctuated = frozenset(hints.punctuated) & self._exact
         self._segments = find_segments(source)
@@ -282,24 +273,14 @@ class CopyBias:
         """`favoured()`, and whether the value is held to them (an `exact` argument's)."""
         key = self.position.argument_key()
         literal = self._literals.get(key) if key is not None else None
-        templates = self._templates.get(key) if key is not None else None
         if self.position.in_scalar:
             # A value's first bytes (before any quote) or a number or boolean.
-            if templates:
-                scalar = bytes(self.position.scalar)
-                starts = {b'"' + pieces[0] for pieces in templates if pieces[0]}
-                return sorted({t for s in starts for t in self._continuations(s, scalar)}), False
             if literal is None:
                 return [], False
             return self._continuations(literal, bytes(self.position.scalar)), False
         if not self.position.in_argument_value():
             return [], False
         value = bytes(self.position.string)
-        if templates:
-            following = set().union(*(self._template_step(value, pieces) for pieces in templates))
-            if following:
-                return sorted(following), True
-            # Written off every skeleton: favoured as any other argument from here.
         if literal is not None and literal[:1] == b'"':
             written = b'"' + value
             if len(written) < len(literal) and literal.startswith(written):
@@ -311,41 +292,6 @@ class CopyBias:
         return self._span_continuations(
             value, exact, key not in self._composed, key in self._punctuated
         ), exact
-
-    def _template_step(self, value: bytes, pieces: tuple[bytes, ...]) -> set[int]:
-        """Tokens that keep `value` in the skeleton `pieces` (L0 span L1 ... span Ln):
-        its literal pieces as written, its spans copies of the request, each span
-        followed by the next piece where it may end; nothing if `value` left it."""
-        first = pieces[0]
-        if not value.startswith(first):
-            return (
-                set(self._index.starting(first[len(value) :])) if first.startswith(value) else set()
-            )
-        position = len(first)
-        for number in range(1, len(pieces)):
-            literal = pieces[number]
-            if literal:
-                # The first time the piece is written after a span of a byte or more.
-                found = value.find(literal, position + 1)
-                if found != -1:
-                    position = found + len(literal)
-                    continue
-            span = value[position:]
-            closing = set(self._index.closing_ids)
-            tokens = set(self._span_continuations(span, exact=True))
-            if literal:
-                # Where the span may end, the next piece begins (instead of the value's end).
-                ends = bool(tokens & closing)
-                tokens -= closing
-                if ends:
-                    tokens |= self._index.starting(literal)
-                # A piece begun at the end of what is written: its rest.
-                for cut in range(min(len(literal), len(span)) - 1, 0, -1):
-                    if span.endswith(literal[:cut]):
-                        tokens |= self._index.starting(literal[cut:])
-                        break
-            return tokens
-        return set(self._index.closing_ids)  # every piece written: the value is complete
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
         """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""
