@@ -63,8 +63,12 @@ _EXTENSIONLESS_FILES = (
     r"Dockerfile|Containerfile|Makefile|GNUmakefile|Gemfile|Rakefile|Procfile|Jenkinsfile"
     r"|Vagrantfile|Pipfile|Podfile|Brewfile|Justfile|Caddyfile|Tiltfile|CODEOWNERS"
 )
+# A dotfile (".gitignore", "config/.env.example"): lower case, standing alone or
+# ending a path; not a method (".map()") or ".NET".
+_DOTFILE = r"(?:(?<=[\s`'\"(])|^)(?:[\w.~-]+/)*(?-i:\.[a-z][\w-]*(?:\.[\w-]+)*)\b(?![(\w])"
 FILE_NAME = re.compile(
-    rf"(?<![\w@])[\w.~/-]*\w\.(?:{_EXTENSIONS})\b|(?<![\w@.-])(?-i:{_EXTENSIONLESS_FILES})\b",
+    rf"(?<![\w@])[\w.~/-]*\w\.(?:{_EXTENSIONS})\b|(?<![\w@.-])(?-i:{_EXTENSIONLESS_FILES})\b"
+    rf"|{_DOTFILE}",
     re.IGNORECASE,
 )
 PATH = re.compile(r"(?:^|[\s'\"`(])(?:\.{1,2}/|~/|/)?[\w.-]+/[\w./*-]*")
@@ -81,8 +85,12 @@ _CLIS = (
 # mid-sentence it is prose ("a Python snippet", "a generator in Python again",
 # "a Go snippet": every false positive of the detection bench before this).
 # At the request's start a capital is only the sentence's ("Git status pls").
+# A program in lower case followed (after at most two of its arguments) by an
+# option: "celery -A app", "uvicorn app.main:app --reload", whatever the program.
+_WITH_AN_OPTION = r"(?:^|\s)(?-i:[a-z][\w.-]*)(?:\s+[\w./:=@-]+){0,2}?\s+--?(?-i:[A-Za-z])"
 COMMAND = re.compile(
-    rf"`[^`]+`|(?:^|\s)(?-i:{_CLIS})\s+[-\w./:=@]+|^\W*(?:{_CLIS})\s+[-\w./:=@]+",
+    rf"`[^`]+`|(?:^|\s)(?-i:{_CLIS})\s+[-\w./:=@]+|^\W*(?:{_CLIS})\s+[-\w./:=@]+"
+    rf"|{_WITH_AN_OPTION}",
     re.IGNORECASE,
 )
 WORKSPACE = re.compile(

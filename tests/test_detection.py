@@ -65,6 +65,11 @@ def test_the_ambiguous_band_weighs_the_nearest_example() -> None:
         ("run python manage.py migrate", True),
         ("Git status pls", True),  # capitalised as the sentence's first word
         ("please exec `Make-Thing`", True),
+        # Any program in lower case with an option is a command line.
+        ("try celery -A app worker --loglevel=info", True),
+        ("try uvicorn app.main:app --reload", True),
+        ("a well-known e-mail pattern", False),
+        ("explain list comprehensions - briefly", False),
     ],
 )
 def test_a_program_named_in_prose_is_not_a_command(request_text: str, is_command: bool) -> None:
@@ -97,6 +102,11 @@ def test_a_misspelt_action_still_opens_the_request(
         ("build the image from Dockerfile.dev", True),
         # Written in prose, not as on disk.
         ("how do I write a makefile for a C project?", False),
+        # Dotfiles, alone or at a path's end; not methods or .NET.
+        ("Is there anything odd in .gitignore?", True),
+        ("View config/.env.example", True),
+        ("how does .map() work in JavaScript?", False),
+        ("what is .NET?", False),
     ],
 )
 def test_files_known_without_an_extension(request_text: str, names_a_file: bool) -> None:
