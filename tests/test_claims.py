@@ -19,6 +19,7 @@ from bench.claims.analysis import (
     injection,
     load,
     missed_only_on_prose,
+    old_approach_check,
     retrain_estimate,
     target_checks,
     verdicts,
@@ -188,6 +189,32 @@ def test_the_model_is_not_blamed_for_a_tool_it_was_not_offered() -> None:
     lines = why_missed(loaded, check)
     assert lines[0] == "2 of 2 tool requests missed: retrieval 1, model 1."
     assert any(line.startswith("The model: 1 picked another offered tool.") for line in lines)
+
+
+def test_twenty_points_below_is_clearly_below_however_the_rates_round() -> None:
+    def answers(condition: int, ecosystem: str, right: int) -> list[AnswerRecord]:
+        return [
+            _record(
+                condition=condition,
+                ecosystem=ecosystem,
+                index=index,
+                called=True,
+                name="read_file" if index < right else "ls",
+                arguments={"filepath": "src/a.py"},
+                valid=True,
+            )
+            for index in range(20)
+        ]
+
+    records = [
+        *answers(5, "cursor", 14),
+        *answers(6, "cursor", 10),  # 70% - 50%: 0.19999999999999996 in floats
+        *answers(5, "cline", 19),
+        *answers(6, "cline", 16),  # 15 points
+    ]
+    loaded = Loaded({"datasets": {"cursor": {}, "cline": {}}}, records, {})
+    below = {row["ecosystem"]: row["clearly_below"] for row in old_approach_check(loaded)}
+    assert below == {"cursor": True, "cline": False}
 
 
 def test_rates_and_intervals() -> None:

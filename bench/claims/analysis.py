@@ -459,7 +459,8 @@ def old_approach_check(loaded: Loaded) -> list[dict[str, Any]]:
         five_rate = _rate(five, "right_tool_rate")
         below = None
         if six_rate is not None and five_rate is not None and ecosystem != "continue":
-            below = six_rate <= five_rate - CLEARLY_BELOW
+            # Rounded: 14/20 - 10/20 is 0.19999999999999996 in floating point.
+            below = round(five_rate - six_rate, 9) >= CLEARLY_BELOW
         calls = [r for r in loaded.select(6, ecosystem) if r.called]
         rows.append(
             {
