@@ -81,13 +81,13 @@ _CLIS = (
     r"|curl|wget|ssh|scp|rsync|tar|unzip|ls|cd|mkdir|rm|cp|mv|chmod|chown|grep|find|sed|awk|brew"
     r"|apt|apt-get|systemctl|journalctl|ps|top|htop|kill|du|df|tail|head|less|cat|echo|export"
 )
+# Any program in lower case followed (after at most two of its arguments) by an
+# option: "celery -A app", "uvicorn app.main:app --reload".
+_WITH_AN_OPTION = r"(?:^|\s)(?-i:[a-z][\w.-]*)(?:\s+[\w./:=@-]+){0,2}?\s+--?(?-i:[A-Za-z])"
 # A program's name is written in lower case in a command line; capitalised
 # mid-sentence it is prose ("a Python snippet", "a generator in Python again",
 # "a Go snippet": every false positive of the detection bench before this).
 # At the request's start a capital is only the sentence's ("Git status pls").
-# A program in lower case followed (after at most two of its arguments) by an
-# option: "celery -A app", "uvicorn app.main:app --reload", whatever the program.
-_WITH_AN_OPTION = r"(?:^|\s)(?-i:[a-z][\w.-]*)(?:\s+[\w./:=@-]+){0,2}?\s+--?(?-i:[A-Za-z])"
 COMMAND = re.compile(
     rf"`[^`]+`|(?:^|\s)(?-i:{_CLIS})\s+[-\w./:=@]+|^\W*(?:{_CLIS})\s+[-\w./:=@]+"
     rf"|{_WITH_AN_OPTION}",
