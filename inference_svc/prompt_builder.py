@@ -246,38 +246,24 @@ def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
     - for a string that two or more examples, and most of them, give: the
       string when they all give it whole (Cline's `path` ".": `"."`), else the
       words their strings all start with (Cursor's "To answer: ", "# ...
-      existing "), up to the last space: the request's words follow;
-    - a number that two or more examples, and most of them, all give the same
-      and that none of their requests spells (Copilot's `startLine` 1 and
-      `endLine` 400 for "show me the file"; a line the user named is theirs).
+      existing "), up to the last space: the request's words follow.
     Neither string rule takes what is a word of an example's own request (a
     path's "src/" is copied from each request, not a convention). A negative
     example counts with its corrected call.
     """
     booleans: dict[str, Counter[str]] = {}
-    numbers: dict[str, list[tuple[int | float, str]]] = {}
     strings: dict[str, list[tuple[str, str]]] = {}
     calls = [example for example in examples if example.call_name]  # not "no call" negatives
     for example in calls:
         for key, value in example.call_arguments.items():
             if isinstance(value, bool):
                 booleans.setdefault(key, Counter())[json.dumps(value)] += 1
-            elif isinstance(value, int | float):
-                numbers.setdefault(key, []).append((value, example.request))
             elif isinstance(value, str):
                 strings.setdefault(key, []).append((value, example.request))
     literals = {}
     for key, counts in booleans.items():
         literal, count = counts.most_common(1)[0]
         if 2 * count > len(calls):
-            literals[key] = literal
-    for key, given in numbers.items():
-        values = {value for value, _ in given}
-        if len(given) < 2 or 2 * len(given) <= len(calls) or len(values) > 1:
-            continue
-        literal = json.dumps(given[0][0])
-        spelt = re.compile(rf"(?<![\w.]){re.escape(literal)}(?![\w.])")
-        if not any(spelt.search(request) for _, request in given):
             literals[key] = literal
     for key, pairs in strings.items():
         if len(pairs) < 2 or 2 * len(pairs) <= len(calls):

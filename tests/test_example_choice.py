@@ -88,19 +88,6 @@ def asked(request: str, **arguments: object) -> RetrievedExample:
     )
 
 
-def test_a_number_every_example_gives_unasked_is_a_convention() -> None:
-    whole_files = [
-        asked("show me `a.py`", path="a.py", start=1, end=400),
-        asked("print the contents of b.ts", path="b.ts", start=1, end=400),
-    ]
-    assert example_literals(whole_files) == {"start": "1", "end": "400"}
-    ranges = [*whole_files, asked("print lines 1 to 400 of c.go", path="c.go", start=1, end=400)]
-    # The third request spells both: the user's numbers, not a convention.
-    assert example_literals(ranges) == {}
-    mixed = [whole_files[0], asked("print lines 184 to 264 of d.py", start=184, end=264)]
-    assert example_literals(mixed) == {}
-
-
 def test_strings_to_copy_are_the_examples_own_words_not_their_requests() -> None:
     searches = [
         asked("find lines matching console\\.log\\(", path=".", regex="console\\.log\\("),

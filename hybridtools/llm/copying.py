@@ -29,10 +29,8 @@ boolean most of them give (the model wrote `"isBackground": true` for `git
 diff --stat` under examples that all said false), a string they give whole
 (Cline's `path` "."), or the words their strings start with ("To answer: ",
 after which the request's segments are favoured as above). At such a value's
-start these are favoured instead of the request's segment starts. Numbers
-usually belong to the request (a cell index, a line) and are left alone, unless
-the examples all give one that none of their requests spells (Copilot's
-`endLine` 400 for a whole file).
+start these are favoured instead of the request's segment starts. Numbers are
+left alone: they usually belong to the request (a cell index, a line).
 
 The bonus only reorders what the grammar allows, and the model keeps the
 last word: a token it prefers by more than the bonus still wins, so values
