@@ -32,6 +32,7 @@ def print_sample_generation(
                 f"  examples: {examples}; prompt {response.usage.prompt_tokens} tokens "
                 f"({response.usage.example_tokens} of examples); {timings.total_ms:.0f} ms "
                 f"(detect {timings.detect_ms:.0f}, retrieve {timings.retrieve_ms:.0f}, build "
-                f"{timings.build_ms:.0f}, generate {timings.generate_ms:.0f})",
+                f"{timings.build_ms:.0f}, generate {timings.generate_ms:.0f} of which "
+                f"{timings.first_token_ms:.0f} to the first token)",
                 flush=True,
             )

@@ -61,6 +61,7 @@ class GenerateOutput:
     generate_ms: float
     total_ms: float
     decode_tokens_per_second: float
+    first_token_ms: float = 0.0
     call: ParsedCall | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -174,5 +175,6 @@ class ToolCallingGenerator:
             generate_ms=output.generate_ms,
             total_ms=total_ms,
             decode_tokens_per_second=output.decode_tokens_per_second,
+            first_token_ms=output.first_token_ms,
             call=call,
         )

@@ -103,6 +103,7 @@ def _response(output: GenerateOutput) -> pb.GenerateResponse:
             generate_ms=output.generate_ms,
             total_ms=output.total_ms,
             decode_tokens_per_second=output.decode_tokens_per_second,
+            first_token_ms=output.first_token_ms,
         ),
         finish_reason=_FINISH.get(output.finish_reason, pb.FINISH_REASON_STOP),
         ecosystem=prompt.ecosystem,

@@ -16,6 +16,7 @@ import pytest
 from bench.claims.analysis import (
     Loaded,
     TargetCheck,
+    claim_d,
     injection,
     load,
     missed_only_on_prose,
@@ -217,6 +218,33 @@ def test_twenty_points_below_is_clearly_below_however_the_rates_round() -> None:
     assert below == {"cursor": True, "cline": False}
 
 
+def test_the_prefill_part_of_the_injection_is_unknown_in_older_results() -> None:
+    def answers(condition: int, first_token_ms: float | None) -> list[AnswerRecord]:
+        timings = {"generate_ms": 900.0 + condition * 100}
+        if first_token_ms is not None:
+            timings["first_token_ms"] = first_token_ms
+        return [
+            _record(
+                condition=condition,
+                index=index,
+                called=True,
+                name="read_file",
+                arguments={"filepath": "src/a.py"},
+                valid=True,
+                timings=timings,
+            )
+            for index in range(3)
+        ]
+
+    recorded = Loaded({"datasets": {"continue": {}}}, answers(3, 200.0) + answers(4, 700.0), {})
+    cost = injection(recorded)
+    assert cost["generate_ms_delta"] == 100.0 and cost["first_token_ms_delta"] == 500.0
+    assert "500 ms of it before the first token" in claim_d(recorded).measured
+    older = Loaded({"datasets": {"continue": {}}}, answers(3, None) + answers(4, None), {})
+    assert injection(older)["first_token_ms_delta"] is None
+    assert "first token" not in claim_d(older).measured
+
+
 def test_rates_and_intervals() -> None:
     assert recall_at_k(["a", "b"], [["x", "a", "y"], ["x", "y", "z"]], 3) == 0.5
     assert recall_at_k(["a"], [["x", "a"]], 1) == 0.0
@@ -323,6 +351,9 @@ def test_reduced_run_end_to_end(tmp_path: Path) -> None:
     assert [v.claim for v in verdicts(loaded)] == ["(a)", "(b)", "(c)", "(d)"]
     assert {c.ecosystem for c in target_checks(loaded)} == ecosystems
     assert retrain_estimate(results) is not None and injection(loaded)["requests"] is not None
+    # Generation's time to the first token (the prefill) is recorded and reported.
+    assert all(r["timings"]["first_token_ms"] > 0 for r in results["records"] if not r["error"])
+    assert injection(loaded)["first_token_ms_delta"] is not None
     markdown = (report_dir / "claims.md").read_text()
     for heading in (
         "## The claims",

@@ -132,6 +132,7 @@ async def test_read_header_in_each_ecosystem(
     assert response.finish_reason == pb.FINISH_REASON_TOOL_CALL
     timings = response.timings
     assert timings.retrieve_ms > 0 and timings.generate_ms > 0
+    assert 0 < timings.first_token_ms < timings.generate_ms
     assert timings.total_ms >= timings.detect_ms + timings.retrieve_ms + timings.build_ms
 
 

@@ -125,6 +125,8 @@ async def test_generate_sends_adapter_and_grammar(tgi: TgiSystem) -> None:
     assert response.tool_call.name in names and response.tool_call_valid, response.validation_error
     assert json.loads(response.tool_call.rendered)["name"] == response.tool_call.name
     assert response.adapter == "tool-awareness"
+    # Without streaming the backend cannot tell when the first token came.
+    assert response.timings.first_token_ms == 0.0 < response.timings.generate_ms
 
 
 async def test_stream_through_tgi(tgi: TgiSystem) -> None:
@@ -141,6 +143,7 @@ async def test_stream_through_tgi(tgi: TgiSystem) -> None:
     assert final is not None and final.HasField("tool_call")
     assert "".join(chunks) == final.text
     assert tgi.protocol.requests[-1]["stream"] is True
+    assert 0 < final.timings.first_token_ms <= final.timings.generate_ms
 
 
 async def test_base_model_sends_no_adapter(tgi: TgiSystem) -> None:

@@ -418,6 +418,15 @@ def injection(loaded: Loaded) -> dict[str, float | None]:
                 for a, b in paired
             ]
         ),
+        # Of the generation's delta, the part before the first token: the prefill of
+        # the longer prompt (results written before it was recorded have none).
+        "first_token_ms_delta": mean(
+            [
+                b.timings["first_token_ms"] - a.timings["first_token_ms"]
+                for a, b in paired
+                if "first_token_ms" in a.timings and "first_token_ms" in b.timings
+            ]
+        ),
         "total_ms_delta": mean(
             [b.timings.get("total_ms", 0.0) - a.timings.get("total_ms", 0.0) for a, b in paired]
         ),
@@ -432,10 +441,16 @@ def claim_d(loaded: Loaded) -> Verdict:
         return Verdict("(d)", seed, "condition 4 not run or nothing detected", "not measured")
     work_ms = (cost["retrieve_ms"] or 0.0) + (cost["build_ms"] or 0.0) + (cost["detect_ms"] or 0.0)
     delta = cost["prompt_tokens_delta"] or 0.0
+    first_token = cost["first_token_ms_delta"]
+    before_first = (
+        f", {first_token:.0f} ms of it before the first token (prefill)"
+        if first_token is not None
+        else ""
+    )
     measured = (
         f"{tokens:.0f} example tokens per tool request (prompt +{delta:.0f} "
         f"tokens against no examples); detect + retrieve + build {work_ms:.0f} ms; the longer "
-        f"prompt adds {cost['generate_ms_delta'] or 0:.0f} ms of generation "
+        f"prompt adds {cost['generate_ms_delta'] or 0:.0f} ms of generation{before_first} "
         f"(total +{cost['total_ms_delta'] or 0:.0f} ms per request)"
     )
     tokens_ok = tokens <= SEED_INJECTION_TOKENS * ABOUT_FACTOR

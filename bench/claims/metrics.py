@@ -33,7 +33,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 _QUOTES = "\"'`"
-TIMING_KEYS = ("detect_ms", "retrieve_ms", "build_ms", "generate_ms", "total_ms")
+# first_token_ms: of generate_ms, until the first generated token (the prefill).
+TIMING_KEYS = (
+    "detect_ms",
+    "retrieve_ms",
+    "build_ms",
+    "generate_ms",
+    "first_token_ms",
+    "total_ms",
+)
 USAGE_KEYS = ("prompt_tokens", "example_tokens", "schema_tokens", "completion_tokens")
 CAUSES = ("detection", "retrieval", "model")
 
@@ -320,7 +328,9 @@ def summarise(
     for key in USAGE_KEYS:
         summary.tokens[key] = _round(_mean(r.usage.get(key, 0) for r in tool_answers))
     for key in TIMING_KEYS:
-        summary.latency_ms[key] = _round(_mean(r.timings.get(key, 0.0) for r in answered))
+        # Results written before a key existed have none: unknown, not 0.
+        timed = [r.timings[key] for r in answered if key in r.timings]
+        summary.latency_ms[key] = _round(_mean(timed))
     totals = [r.timings.get("total_ms", 0.0) for r in answered]
     summary.latency_ms["total_p50_ms"] = _round(percentile(totals, 50))
     summary.latency_ms["total_p95_ms"] = _round(percentile(totals, 95))

@@ -50,6 +50,9 @@ class BackendOutput:
     completion_tokens: int
     generate_ms: float
     decode_tokens_per_second: float
+    # Of generate_ms, until the first generated token (the prompt's prefill);
+    # 0.0 where the backend cannot tell.
+    first_token_ms: float = 0.0
 
 
 TextCallback = Callable[[str], None]

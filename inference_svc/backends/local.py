@@ -107,6 +107,7 @@ class LocalBackend:
             completion_tokens=result.completion_tokens,
             generate_ms=result.prefill_ms + result.decode_ms + result.grammar_ms,
             decode_tokens_per_second=result.decode_tokens_per_second,
+            first_token_ms=result.grammar_ms + result.prefill_ms,
         )
 
     def loaded_adapters(self) -> list[str]:

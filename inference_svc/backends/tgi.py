@@ -169,6 +169,7 @@ class TgiBackend:
             completion_tokens=completion_tokens,
             generate_ms=elapsed * 1000,
             decode_tokens_per_second=completion_tokens / decode_s if decode_s > 0 else 0.0,
+            first_token_ms=(first_token_at - started) * 1000 if first_token_at else 0.0,
         )
 
     def loaded_adapters(self) -> list[str]:

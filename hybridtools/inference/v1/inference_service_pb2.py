@@ -26,19 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hybridtools.common.v1 import tools_pb2 as hybridtools_dot_common_dot_v1_dot_tools__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0hybridtools/inference/v1/inference_service.proto\x12\x18hybridtools.inference.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!hybridtools/common/v1/tools.proto\"\x92\x01\n\x10GenerationConfig\x12\x16\n\x0emax_new_tokens\x18\x01 \x01(\x05\x12\x13\n\x0btemperature\x18\x02 \x01(\x02\x12\r\n\x05top_p\x18\x03 \x01(\x02\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x34\n\x08\x64\x65\x63oding\x18\x05 \x01(\x0e\x32\".hybridtools.inference.v1.Decoding\"\xa6\x02\n\x0fGenerateRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x33\n\x07history\x18\x02 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x11\n\tecosystem\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x04 \x01(\t\x12\x45\n\x11generation_config\x18\x05 \x01(\x0b\x32*.hybridtools.inference.v1.GenerationConfig\x12\x39\n\x0btool_choice\x18\x06 \x01(\x0e\x32$.hybridtools.inference.v1.ToolChoice\x12\x14\n\x0cmax_examples\x18\x07 \x01(\x05\x12\x13\n\x0bno_examples\x18\x08 \x01(\x08\"m\n\x0bUsedExample\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttool_name\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x30\n\x04kind\x18\x04 \x01(\x0e\x32\".hybridtools.common.v1.ExampleKind\"m\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x16\n\x0e\x65xample_tokens\x18\x02 \x01(\x05\x12\x15\n\rschema_tokens\x18\x03 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x04 \x01(\x05\"\x8c\x01\n\x07Timings\x12\x11\n\tdetect_ms\x18\x01 \x01(\x01\x12\x13\n\x0bretrieve_ms\x18\x02 \x01(\x01\x12\x10\n\x08\x62uild_ms\x18\x03 \x01(\x01\x12\x13\n\x0bgenerate_ms\x18\x04 \x01(\x01\x12\x10\n\x08total_ms\x18\x05 \x01(\x01\x12 \n\x18\x64\x65\x63ode_tokens_per_second\x18\x06 \x01(\x01\"\xa3\x03\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x32\n\ttool_call\x18\x02 \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x15\n\rtool_detected\x18\x03 \x01(\x08\x12\x17\n\x0ftool_call_valid\x18\x04 \x01(\x08\x12\x18\n\x10validation_error\x18\x05 \x01(\t\x12\x37\n\x08\x65xamples\x18\x06 \x03(\x0b\x32%.hybridtools.inference.v1.UsedExample\x12\x33\n\x05usage\x18\x07 \x01(\x0b\x32$.hybridtools.inference.v1.TokenUsage\x12\x32\n\x07timings\x18\x08 \x01(\x0b\x32!.hybridtools.inference.v1.Timings\x12=\n\rfinish_reason\x18\t \x01(\x0e\x32&.hybridtools.inference.v1.FinishReason\x12\x11\n\tecosystem\x18\n \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x0b \x01(\t\"a\n\x16StreamGenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x39\n\x05\x66inal\x18\x02 \x01(\x0b\x32*.hybridtools.inference.v1.GenerateResponse\"\xec\x01\n\x12\x42uildPromptRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x33\n\x07history\x18\x02 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x11\n\tecosystem\x18\x03 \x01(\t\x12\x39\n\x0btool_choice\x18\x04 \x01(\x0e\x32$.hybridtools.inference.v1.ToolChoice\x12\x14\n\x0cmax_examples\x18\x05 \x01(\x05\x12\x13\n\x0bno_examples\x18\x06 \x01(\x08\x12\x19\n\x11max_prompt_tokens\x18\x07 \x01(\x05\"\x81\x03\n\x13\x42uildPromptResponse\x12\x34\n\x08messages\x18\x01 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x15\n\rtool_detected\x18\x03 \x01(\x08\x12\x37\n\x08\x65xamples\x18\x04 \x03(\x0b\x32%.hybridtools.inference.v1.UsedExample\x12>\n\x0f\x63\x61ndidate_tools\x18\x05 \x03(\x0b\x32%.hybridtools.common.v1.ToolDefinition\x12\x33\n\x05usage\x18\x06 \x01(\x0b\x32$.hybridtools.inference.v1.TokenUsage\x12\x32\n\x07timings\x18\x07 \x01(\x0b\x32!.hybridtools.inference.v1.Timings\x12\x11\n\tecosystem\x18\x08 \x01(\t\x12\x18\n\x10\x63\x61ll_schema_json\x18\t \x01(\t\"\x15\n\x13ListAdaptersRequest\"\x8a\x01\n\x14ListAdaptersResponse\x12\x34\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\".hybridtools.common.v1.AdapterInfo\x12\x17\n\x0f\x64\x65\x66\x61ult_adapter\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\"I\n\x12LoadAdapterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x14\n\x0cmake_default\x18\x03 \x01(\x08\"[\n\x13LoadAdapterResponse\x12\x33\n\x07\x61\x64\x61pter\x18\x01 \x01(\x0b\x32\".hybridtools.common.v1.AdapterInfo\x12\x0f\n\x07load_ms\x18\x02 \x01(\x01\"$\n\x14UnloadAdapterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"0\n\x15UnloadAdapterResponse\x12\x17\n\x0f\x64\x65\x66\x61ult_adapter\x18\x01 \x01(\t\"6\n\x13GetToolUsageRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x11\n\tecosystem\x18\x02 \x01(\t\"{\n\tToolUsage\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12\x11\n\tecosystem\x18\x02 \x01(\t\x12\x11\n\ttool_name\x18\x03 \x01(\t\x12\r\n\x05\x63\x61lls\x18\x04 \x01(\x03\x12\x13\n\x0bvalid_calls\x18\x05 \x01(\x03\x12\x17\n\x0fmean_latency_ms\x18\x06 \x01(\x01\"~\n\x14GetToolUsageResponse\x12\x32\n\x05usage\x18\x01 \x03(\x0b\x32#.hybridtools.inference.v1.ToolUsage\x12\x32\n\x0egenerated_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*o\n\nToolChoice\x12\x1b\n\x17TOOL_CHOICE_UNSPECIFIED\x10\x00\x12\x14\n\x10TOOL_CHOICE_AUTO\x10\x01\x12\x18\n\x14TOOL_CHOICE_REQUIRED\x10\x02\x12\x14\n\x10TOOL_CHOICE_NONE\x10\x03*Q\n\x08\x44\x65\x63oding\x12\x18\n\x14\x44\x45\x43ODING_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45\x43ODING_CONSTRAINED\x10\x01\x12\x11\n\rDECODING_FREE\x10\x02*|\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1b\n\x17\x46INISH_REASON_TOOL_CALL\x10\x03\x32\x8e\x06\n\x10InferenceService\x12\x61\n\x08Generate\x12).hybridtools.inference.v1.GenerateRequest\x1a*.hybridtools.inference.v1.GenerateResponse\x12o\n\x0eStreamGenerate\x12).hybridtools.inference.v1.GenerateRequest\x1a\x30.hybridtools.inference.v1.StreamGenerateResponse0\x01\x12j\n\x0b\x42uildPrompt\x12,.hybridtools.inference.v1.BuildPromptRequest\x1a-.hybridtools.inference.v1.BuildPromptResponse\x12m\n\x0cListAdapters\x12-.hybridtools.inference.v1.ListAdaptersRequest\x1a..hybridtools.inference.v1.ListAdaptersResponse\x12j\n\x0bLoadAdapter\x12,.hybridtools.inference.v1.LoadAdapterRequest\x1a-.hybridtools.inference.v1.LoadAdapterResponse\x12p\n\rUnloadAdapter\x12..hybridtools.inference.v1.UnloadAdapterRequest\x1a/.hybridtools.inference.v1.UnloadAdapterResponse\x12m\n\x0cGetToolUsage\x12-.hybridtools.inference.v1.GetToolUsageRequest\x1a..hybridtools.inference.v1.GetToolUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0hybridtools/inference/v1/inference_service.proto\x12\x18hybridtools.inference.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!hybridtools/common/v1/tools.proto\"\x92\x01\n\x10GenerationConfig\x12\x16\n\x0emax_new_tokens\x18\x01 \x01(\x05\x12\x13\n\x0btemperature\x18\x02 \x01(\x02\x12\r\n\x05top_p\x18\x03 \x01(\x02\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x34\n\x08\x64\x65\x63oding\x18\x05 \x01(\x0e\x32\".hybridtools.inference.v1.Decoding\"\xa6\x02\n\x0fGenerateRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x33\n\x07history\x18\x02 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x11\n\tecosystem\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x04 \x01(\t\x12\x45\n\x11generation_config\x18\x05 \x01(\x0b\x32*.hybridtools.inference.v1.GenerationConfig\x12\x39\n\x0btool_choice\x18\x06 \x01(\x0e\x32$.hybridtools.inference.v1.ToolChoice\x12\x14\n\x0cmax_examples\x18\x07 \x01(\x05\x12\x13\n\x0bno_examples\x18\x08 \x01(\x08\"m\n\x0bUsedExample\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttool_name\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x30\n\x04kind\x18\x04 \x01(\x0e\x32\".hybridtools.common.v1.ExampleKind\"m\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x16\n\x0e\x65xample_tokens\x18\x02 \x01(\x05\x12\x15\n\rschema_tokens\x18\x03 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x04 \x01(\x05\"\xa4\x01\n\x07Timings\x12\x11\n\tdetect_ms\x18\x01 \x01(\x01\x12\x13\n\x0bretrieve_ms\x18\x02 \x01(\x01\x12\x10\n\x08\x62uild_ms\x18\x03 \x01(\x01\x12\x13\n\x0bgenerate_ms\x18\x04 \x01(\x01\x12\x10\n\x08total_ms\x18\x05 \x01(\x01\x12 \n\x18\x64\x65\x63ode_tokens_per_second\x18\x06 \x01(\x01\x12\x16\n\x0e\x66irst_token_ms\x18\x07 \x01(\x01\"\xa3\x03\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x32\n\ttool_call\x18\x02 \x01(\x0b\x32\x1f.hybridtools.common.v1.ToolCall\x12\x15\n\rtool_detected\x18\x03 \x01(\x08\x12\x17\n\x0ftool_call_valid\x18\x04 \x01(\x08\x12\x18\n\x10validation_error\x18\x05 \x01(\t\x12\x37\n\x08\x65xamples\x18\x06 \x03(\x0b\x32%.hybridtools.inference.v1.UsedExample\x12\x33\n\x05usage\x18\x07 \x01(\x0b\x32$.hybridtools.inference.v1.TokenUsage\x12\x32\n\x07timings\x18\x08 \x01(\x0b\x32!.hybridtools.inference.v1.Timings\x12=\n\rfinish_reason\x18\t \x01(\x0e\x32&.hybridtools.inference.v1.FinishReason\x12\x11\n\tecosystem\x18\n \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x0b \x01(\t\"a\n\x16StreamGenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x39\n\x05\x66inal\x18\x02 \x01(\x0b\x32*.hybridtools.inference.v1.GenerateResponse\"\xec\x01\n\x12\x42uildPromptRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x33\n\x07history\x18\x02 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x11\n\tecosystem\x18\x03 \x01(\t\x12\x39\n\x0btool_choice\x18\x04 \x01(\x0e\x32$.hybridtools.inference.v1.ToolChoice\x12\x14\n\x0cmax_examples\x18\x05 \x01(\x05\x12\x13\n\x0bno_examples\x18\x06 \x01(\x08\x12\x19\n\x11max_prompt_tokens\x18\x07 \x01(\x05\"\x81\x03\n\x13\x42uildPromptResponse\x12\x34\n\x08messages\x18\x01 \x03(\x0b\x32\".hybridtools.common.v1.ChatMessage\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x15\n\rtool_detected\x18\x03 \x01(\x08\x12\x37\n\x08\x65xamples\x18\x04 \x03(\x0b\x32%.hybridtools.inference.v1.UsedExample\x12>\n\x0f\x63\x61ndidate_tools\x18\x05 \x03(\x0b\x32%.hybridtools.common.v1.ToolDefinition\x12\x33\n\x05usage\x18\x06 \x01(\x0b\x32$.hybridtools.inference.v1.TokenUsage\x12\x32\n\x07timings\x18\x07 \x01(\x0b\x32!.hybridtools.inference.v1.Timings\x12\x11\n\tecosystem\x18\x08 \x01(\t\x12\x18\n\x10\x63\x61ll_schema_json\x18\t \x01(\t\"\x15\n\x13ListAdaptersRequest\"\x8a\x01\n\x14ListAdaptersResponse\x12\x34\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\".hybridtools.common.v1.AdapterInfo\x12\x17\n\x0f\x64\x65\x66\x61ult_adapter\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\"I\n\x12LoadAdapterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x14\n\x0cmake_default\x18\x03 \x01(\x08\"[\n\x13LoadAdapterResponse\x12\x33\n\x07\x61\x64\x61pter\x18\x01 \x01(\x0b\x32\".hybridtools.common.v1.AdapterInfo\x12\x0f\n\x07load_ms\x18\x02 \x01(\x01\"$\n\x14UnloadAdapterRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"0\n\x15UnloadAdapterResponse\x12\x17\n\x0f\x64\x65\x66\x61ult_adapter\x18\x01 \x01(\t\"6\n\x13GetToolUsageRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x11\n\tecosystem\x18\x02 \x01(\t\"{\n\tToolUsage\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12\x11\n\tecosystem\x18\x02 \x01(\t\x12\x11\n\ttool_name\x18\x03 \x01(\t\x12\r\n\x05\x63\x61lls\x18\x04 \x01(\x03\x12\x13\n\x0bvalid_calls\x18\x05 \x01(\x03\x12\x17\n\x0fmean_latency_ms\x18\x06 \x01(\x01\"~\n\x14GetToolUsageResponse\x12\x32\n\x05usage\x18\x01 \x03(\x0b\x32#.hybridtools.inference.v1.ToolUsage\x12\x32\n\x0egenerated_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*o\n\nToolChoice\x12\x1b\n\x17TOOL_CHOICE_UNSPECIFIED\x10\x00\x12\x14\n\x10TOOL_CHOICE_AUTO\x10\x01\x12\x18\n\x14TOOL_CHOICE_REQUIRED\x10\x02\x12\x14\n\x10TOOL_CHOICE_NONE\x10\x03*Q\n\x08\x44\x65\x63oding\x12\x18\n\x14\x44\x45\x43ODING_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45\x43ODING_CONSTRAINED\x10\x01\x12\x11\n\rDECODING_FREE\x10\x02*|\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1b\n\x17\x46INISH_REASON_TOOL_CALL\x10\x03\x32\x8e\x06\n\x10InferenceService\x12\x61\n\x08Generate\x12).hybridtools.inference.v1.GenerateRequest\x1a*.hybridtools.inference.v1.GenerateResponse\x12o\n\x0eStreamGenerate\x12).hybridtools.inference.v1.GenerateRequest\x1a\x30.hybridtools.inference.v1.StreamGenerateResponse0\x01\x12j\n\x0b\x42uildPrompt\x12,.hybridtools.inference.v1.BuildPromptRequest\x1a-.hybridtools.inference.v1.BuildPromptResponse\x12m\n\x0cListAdapters\x12-.hybridtools.inference.v1.ListAdaptersRequest\x1a..hybridtools.inference.v1.ListAdaptersResponse\x12j\n\x0bLoadAdapter\x12,.hybridtools.inference.v1.LoadAdapterRequest\x1a-.hybridtools.inference.v1.LoadAdapterResponse\x12p\n\rUnloadAdapter\x12..hybridtools.inference.v1.UnloadAdapterRequest\x1a/.hybridtools.inference.v1.UnloadAdapterResponse\x12m\n\x0cGetToolUsage\x12-.hybridtools.inference.v1.GetToolUsageRequest\x1a..hybridtools.inference.v1.GetToolUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hybridtools.inference.v1.inference_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TOOLCHOICE']._serialized_start=2834
-  _globals['_TOOLCHOICE']._serialized_end=2945
-  _globals['_DECODING']._serialized_start=2947
-  _globals['_DECODING']._serialized_end=3028
-  _globals['_FINISHREASON']._serialized_start=3030
-  _globals['_FINISHREASON']._serialized_end=3154
+  _globals['_TOOLCHOICE']._serialized_start=2858
+  _globals['_TOOLCHOICE']._serialized_end=2969
+  _globals['_DECODING']._serialized_start=2971
+  _globals['_DECODING']._serialized_end=3052
+  _globals['_FINISHREASON']._serialized_start=3054
+  _globals['_FINISHREASON']._serialized_end=3178
   _globals['_GENERATIONCONFIG']._serialized_start=147
   _globals['_GENERATIONCONFIG']._serialized_end=293
   _globals['_GENERATEREQUEST']._serialized_start=296
@@ -48,33 +48,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOKENUSAGE']._serialized_start=703
   _globals['_TOKENUSAGE']._serialized_end=812
   _globals['_TIMINGS']._serialized_start=815
-  _globals['_TIMINGS']._serialized_end=955
-  _globals['_GENERATERESPONSE']._serialized_start=958
-  _globals['_GENERATERESPONSE']._serialized_end=1377
-  _globals['_STREAMGENERATERESPONSE']._serialized_start=1379
-  _globals['_STREAMGENERATERESPONSE']._serialized_end=1476
-  _globals['_BUILDPROMPTREQUEST']._serialized_start=1479
-  _globals['_BUILDPROMPTREQUEST']._serialized_end=1715
-  _globals['_BUILDPROMPTRESPONSE']._serialized_start=1718
-  _globals['_BUILDPROMPTRESPONSE']._serialized_end=2103
-  _globals['_LISTADAPTERSREQUEST']._serialized_start=2105
-  _globals['_LISTADAPTERSREQUEST']._serialized_end=2126
-  _globals['_LISTADAPTERSRESPONSE']._serialized_start=2129
-  _globals['_LISTADAPTERSRESPONSE']._serialized_end=2267
-  _globals['_LOADADAPTERREQUEST']._serialized_start=2269
-  _globals['_LOADADAPTERREQUEST']._serialized_end=2342
-  _globals['_LOADADAPTERRESPONSE']._serialized_start=2344
-  _globals['_LOADADAPTERRESPONSE']._serialized_end=2435
-  _globals['_UNLOADADAPTERREQUEST']._serialized_start=2437
-  _globals['_UNLOADADAPTERREQUEST']._serialized_end=2473
-  _globals['_UNLOADADAPTERRESPONSE']._serialized_start=2475
-  _globals['_UNLOADADAPTERRESPONSE']._serialized_end=2523
-  _globals['_GETTOOLUSAGEREQUEST']._serialized_start=2525
-  _globals['_GETTOOLUSAGEREQUEST']._serialized_end=2579
-  _globals['_TOOLUSAGE']._serialized_start=2581
-  _globals['_TOOLUSAGE']._serialized_end=2704
-  _globals['_GETTOOLUSAGERESPONSE']._serialized_start=2706
-  _globals['_GETTOOLUSAGERESPONSE']._serialized_end=2832
-  _globals['_INFERENCESERVICE']._serialized_start=3157
-  _globals['_INFERENCESERVICE']._serialized_end=3939
+  _globals['_TIMINGS']._serialized_end=979
+  _globals['_GENERATERESPONSE']._serialized_start=982
+  _globals['_GENERATERESPONSE']._serialized_end=1401
+  _globals['_STREAMGENERATERESPONSE']._serialized_start=1403
+  _globals['_STREAMGENERATERESPONSE']._serialized_end=1500
+  _globals['_BUILDPROMPTREQUEST']._serialized_start=1503
+  _globals['_BUILDPROMPTREQUEST']._serialized_end=1739
+  _globals['_BUILDPROMPTRESPONSE']._serialized_start=1742
+  _globals['_BUILDPROMPTRESPONSE']._serialized_end=2127
+  _globals['_LISTADAPTERSREQUEST']._serialized_start=2129
+  _globals['_LISTADAPTERSREQUEST']._serialized_end=2150
+  _globals['_LISTADAPTERSRESPONSE']._serialized_start=2153
+  _globals['_LISTADAPTERSRESPONSE']._serialized_end=2291
+  _globals['_LOADADAPTERREQUEST']._serialized_start=2293
+  _globals['_LOADADAPTERREQUEST']._serialized_end=2366
+  _globals['_LOADADAPTERRESPONSE']._serialized_start=2368
+  _globals['_LOADADAPTERRESPONSE']._serialized_end=2459
+  _globals['_UNLOADADAPTERREQUEST']._serialized_start=2461
+  _globals['_UNLOADADAPTERREQUEST']._serialized_end=2497
+  _globals['_UNLOADADAPTERRESPONSE']._serialized_start=2499
+  _globals['_UNLOADADAPTERRESPONSE']._serialized_end=2547
+  _globals['_GETTOOLUSAGEREQUEST']._serialized_start=2549
+  _globals['_GETTOOLUSAGEREQUEST']._serialized_end=2603
+  _globals['_TOOLUSAGE']._serialized_start=2605
+  _globals['_TOOLUSAGE']._serialized_end=2728
+  _globals['_GETTOOLUSAGERESPONSE']._serialized_start=2730
+  _globals['_GETTOOLUSAGERESPONSE']._serialized_end=2856
+  _globals['_INFERENCESERVICE']._serialized_start=3181
+  _globals['_INFERENCESERVICE']._serialized_end=3963
 # @@protoc_insertion_point(module_scope)

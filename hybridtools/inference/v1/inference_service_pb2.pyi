@@ -101,20 +101,22 @@ class TokenUsage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., example_tokens: _Optional[int] = ..., schema_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
 
 class Timings(_message.Message):
-    __slots__ = ("detect_ms", "retrieve_ms", "build_ms", "generate_ms", "total_ms", "decode_tokens_per_second")
+    __slots__ = ("detect_ms", "retrieve_ms", "build_ms", "generate_ms", "total_ms", "decode_tokens_per_second", "first_token_ms")
     DETECT_MS_FIELD_NUMBER: _ClassVar[int]
     RETRIEVE_MS_FIELD_NUMBER: _ClassVar[int]
     BUILD_MS_FIELD_NUMBER: _ClassVar[int]
     GENERATE_MS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
     DECODE_TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    FIRST_TOKEN_MS_FIELD_NUMBER: _ClassVar[int]
     detect_ms: float
     retrieve_ms: float
     build_ms: float
     generate_ms: float
     total_ms: float
     decode_tokens_per_second: float
-    def __init__(self, detect_ms: _Optional[float] = ..., retrieve_ms: _Optional[float] = ..., build_ms: _Optional[float] = ..., generate_ms: _Optional[float] = ..., total_ms: _Optional[float] = ..., decode_tokens_per_second: _Optional[float] = ...) -> None: ...
+    first_token_ms: float
+    def __init__(self, detect_ms: _Optional[float] = ..., retrieve_ms: _Optional[float] = ..., build_ms: _Optional[float] = ..., generate_ms: _Optional[float] = ..., total_ms: _Optional[float] = ..., decode_tokens_per_second: _Optional[float] = ..., first_token_ms: _Optional[float] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("text", "tool_call", "tool_detected", "tool_call_valid", "validation_error", "examples", "usage", "timings", "finish_reason", "ecosystem", "adapter")
