@@ -557,9 +557,10 @@ def ask(
         "retrieve_ms": round(timings.retrieve_ms, 2),
         "build_ms": round(timings.build_ms, 2),
         "generate_ms": round(timings.generate_ms, 2),
-        "first_token_ms": round(timings.first_token_ms, 2),
         "total_ms": round(timings.total_ms, 2),
     }
+    if timings.first_token_ms > 0:  # 0: the backend could not tell (TGI without streaming)
+        record.timings["first_token_ms"] = round(timings.first_token_ms, 2)
     if response.HasField("tool_call") and response.tool_call.name:
         record.called = True
         record.name = response.tool_call.name
