@@ -59,6 +59,7 @@ from inference_svc.detection import (
     rule_evidence,
 )
 from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
+from inference_svc.value_forms import value_forms
 
 # Examples fetched per request: enough to find 3 distinct tools and a negative,
 # and ~12 positives to judge whether one tool dominates.
@@ -230,6 +231,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         exact=held,
         composed=composed_arguments(examples, literals),
         punctuated=punctuated_arguments(examples, held),
+        forms=value_forms(examples),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from hybridtools.llm.copy_hints import CopyHints
+from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source, find_segments
 from hybridtools.llm.json_position import JsonPosition
 
@@ -393,3 +393,87 @@ def test_a_punctuated_argument_does_not_end_before_its_question_mark() -> None:
     call_prefix(punctuated)
     decode_into(punctuated, b"go", b" test")
     assert b'"' not in favoured(punctuated) and punctuated._favoured()[1]
+
+
+# A composed value held to the examples' forms (`forms`), fed as raw bytes.
+FORM_VOCAB = [
+    b'"',
+    b'"I',
+    b" am",
+    b" replacing",
+    b" ",
+    b"x=1",
+    b"x=2",
+    b"x",
+    b" with",
+    b" into",
+    b" x=2",
+    b'"}}',
+    b"Fix",
+    b" adding",
+    b"with",
+]
+FORM_IDS = {data: token_id for token_id, data in enumerate(FORM_VOCAB)}
+
+
+REPLACING = ValueForm(("I am replacing ", " with ", ""))
+
+
+def form_bias(source: str, *forms: ValueForm) -> CopyBias:
+    hints = CopyHints(forms={"instructions": forms or (REPLACING,)})
+    bias = CopyBias(source, TokenIndex(FORM_VOCAB), JsonPosition(), 4.0, hints)
+    bias.position.feed(b'{"name":"edit","arguments":{"instructions":')
+    return bias
+
+
+def form_favoured(bias: CopyBias) -> set[bytes]:
+    favoured, held = bias._favoured()
+    assert held or not favoured
+    return {FORM_VOCAB[i] for i in favoured}
+
+
+def test_a_composed_value_follows_the_examples_form_with_copies_in_its_holes() -> None:
+    bias = form_bias("in a.py change x=1 into x=2")
+    assert form_favoured(bias) == {b'"', b'"I'}  # the form's first words, held
+    bias.position.feed(b'"I am replacing')
+    # The form's space, or the space and the first hole's start in one token.
+    assert form_favoured(bias) == {b" ", b" x=2", b" into"}  # any word of the request
+    bias.position.feed(b" ")
+    assert {b"x=1", b"x=2", b"x"} <= form_favoured(bias)
+    bias.position.feed(b"x=1")
+    # Copy on ("x=1 into"), or end the hole where the word does and write the form's " with ".
+    assert {b" into", b" with", b" "} <= form_favoured(bias)
+    bias.position.feed(b" with ")
+    # The second hole does not start where the first did.
+    assert b"x=1" not in form_favoured(bias) and b"x=2" in form_favoured(bias)
+    bias.position.feed(b"x=2")
+    # The form ends after its last hole: the closing tokens (the grammar keeps the valid ones).
+    assert form_favoured(bias) == {data for data in FORM_VOCAB if data.startswith(b'"')}
+
+
+def test_a_value_that_left_every_form_is_left_to_the_model() -> None:
+    bias = form_bias("in a.py change x=1 into x=2")
+    bias.position.feed(b'"Fix ')  # the grammar allowed what the form did not
+    assert bias._favoured() == ([], False)  # as any value that is no copy
+
+
+def test_only_forms_shown_for_pasted_code_fit_a_request_with_pasted_code() -> None:
+    adding = ValueForm(("I am adding ", ""), pasted=True)
+    one_line = form_bias("in a.py change x=1 into x=2", REPLACING, adding)
+    assert form_favoured(one_line) == {b'"', b'"I'}
+    one_line.position.feed(b'"I am')
+    assert form_favoured(one_line) == {b" ", b" replacing"}  # not " adding"
+    pasted = form_bias("extend a.py with:\nx=2", REPLACING, adding)
+    pasted.position.feed(b'"I am')
+    assert b" replacing" not in form_favoured(pasted)
+    # No form fits: the value is left to the rules before forms.
+    assert form_bias("extend a.py with:\nx=2", REPLACING)._favoured() == ([], False)
+
+
+def test_the_hole_that_held_pasted_code_holds_this_requests_pasted_code() -> None:
+    free = form_bias("extend a.py with:\nx=2", ValueForm(("Fix", ""), pasted=True))
+    free.position.feed(b'"Fix')
+    assert {b"with", b"x=2"} <= form_favoured(free)  # any segment of the request
+    block = form_bias("extend a.py with:\nx=2", ValueForm(("Fix", ""), pasted=True, block_hole=0))
+    block.position.feed(b'"Fix')
+    assert form_favoured(block) == {b"x=2", b"x"}  # only where the pasted block starts

@@ -8,8 +8,28 @@ callers that only carry them (the backends' parameters) need no torch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+# Characters that open and close a quoted segment of a request.
+QUOTES = "`'\""
+
+
+@dataclass(frozen=True, order=True)
+class ValueForm:
+    """How the shown examples composed an argument's value (inference_svc/value_forms.py)."""
+
+    # The example's own words, a hole between two neighbours for words of its request:
+    # ("I am replacing ", " with ", "").
+    parts: tuple[str, ...]
+    # Whether the example's request had a pasted block (after its first line): a form
+    # for pasted code ("# ... existing code ...\n\n<the code>") fits such requests only.
+    pasted: bool = False
+    # Which hole (0 for the first) held that pasted block, if one did: it holds this
+    # request's pasted block too ("# ... existing code ...\n\n" and not "with" of
+    # "extend a.py with:").
+    block_hole: int | None = None
 
 
 @dataclass(frozen=True)
@@ -27,3 +47,22 @@ class CopyHints:
     # Held arguments whose shown copies kept their sentence's closing punctuation
     # (a question's "?"): the held value keeps it too.
     punctuated: tuple[str, ...] = ()
+    # Argument -> the forms of its shown values. The value is held to one that fits the
+    # request (pasted code or not), each hole to a copy from the request.
+    forms: Mapping[str, tuple[ValueForm, ...]] = field(default_factory=dict)
+
+
+def word_spans(text: str, trailing: str) -> list[tuple[int, int]]:
+    """Each whitespace-separated word of `text` as (start, end), without the quotes
+    before it or the `trailing` characters after it (a sentence's punctuation);
+    words left empty are dropped."""
+    spans = []
+    for match in re.finditer(r"\S+", text):
+        start, end = match.start(), match.end()
+        while start < end and text[start] in QUOTES:
+            start += 1
+        while end > start and text[end - 1] in trailing:
+            end -= 1
+        if start < end:
+            spans.append((start, end))
+    return spans

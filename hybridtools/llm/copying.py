@@ -50,6 +50,16 @@ Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
 a favoured end where a copied span ends, there the value usually goes on;
 unless the span is a whole quoted or backticked segment of the request.
+
+Arguments whose shown values all have a *form* (`forms`: the examples' own
+words around holes that held their requests' words, "I am replacing <old>
+with <new>", inference_svc/value_forms.py) are held to one of those forms
+that fits the request (shown for pasted code when it has pasted code, else
+not: offered both, the model had written "I am replacing ..." for a pasted
+block and "I am adding the given code ..." for a one-line change):
+its words as the examples wrote them, each hole a copy that starts at a
+segment of this request (not where an earlier hole of the value started) and
+ends where a held copy may, followed by the form's next words.
 """
 
 from __future__ import annotations
@@ -58,10 +68,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
-from hybridtools.llm.copy_hints import CopyHints
+from hybridtools.llm.copy_hints import QUOTES, CopyHints, word_spans
 from hybridtools.llm.json_position import JsonPosition
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
@@ -81,9 +92,8 @@ def escaped_source(text: str) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
 
 
-# Characters that open and close a quoted segment, and what may stand around
-# them: an apostrophe inside a word ("doesn't") opens nothing.
-_QUOTES = "`'\""
+# What may stand around a quote that opens or closes a segment (QUOTES): an
+# apostrophe inside a word ("doesn't") opens nothing.
 _BEFORE_OPENING = frozenset(" \t\n([{:,")
 _AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
 _OPENING_BRACKETS = "([{"
@@ -115,7 +125,7 @@ def find_segments(text: str) -> Segments:
         offsets.append(offsets[-1] + (1 if plain else len(escaped_source(char))))
     enclosed: dict[int, int] = {}  # raw start -> raw end of quoted segments and the block
     for index, char in enumerate(text):
-        if char in _QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
+        if char in QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
             end = text.find(char, index + 1)
             while end != -1 and not (end + 1 == len(text) or text[end + 1] in _AFTER_CLOSING):
                 end = text.find(char, end + 1)
@@ -132,14 +142,9 @@ def find_segments(text: str) -> Segments:
         if not any(outer < start < outer_end for outer, outer_end in enclosed.items())
     }
     starts = set(enclosed)
-    for match in re.finditer(r"\S+", text):
-        word_start, word_end = match.start(), match.end()
-        while word_start < word_end and text[word_start] in _QUOTES:
-            word_start += 1
-        while word_end > word_start and text[word_end - 1] in _TRAILING_PUNCTUATION:
-            word_end -= 1
+    for word_start, word_end in word_spans(text, _TRAILING_PUNCTUATION):
         inside_a_segment = any(start < word_start < end for start, end in enclosed.items())
-        if word_start < word_end and not inside_a_segment:
+        if not inside_a_segment:
             starts.add(word_start)
             # "(ms-toolsai.jupyter)": the name inside brackets starts a segment too.
             if text[word_start] in _OPENING_BRACKETS and word_start + 1 < word_end:
@@ -149,6 +154,13 @@ def find_segments(text: str) -> Segments:
         {offsets[start]: offsets[end] for start, end in enclosed.items()},
         offsets[block.end()] if block and block.end() in enclosed else None,
     )
+
+
+class _Form(NamedTuple):
+    """A `ValueForm` as the model writes it: its parts JSON-escaped."""
+
+    parts: tuple[bytes, ...]
+    block_hole: int | None
 
 
 class TokenIndex:
@@ -195,6 +207,19 @@ class CopyBias:
         self._punctuated = frozenset(hints.punctuated) & self._exact
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
+        pasted = self._segments.block is not None
+        fitting = {
+            key: [form for form in forms if form.pasted == pasted]
+            for key, forms in hints.forms.items()
+        }
+        self._forms = {
+            key: tuple(
+                _Form(tuple(escaped_source(part) for part in form.parts), form.block_hole)
+                for form in forms
+            )
+            for key, forms in fitting.items()
+            if forms
+        }
 
     def _may_close(self, start: int, end: int) -> bool:
         """Whether a copy of source[start:end] may end here."""
@@ -273,14 +298,26 @@ class CopyBias:
         """`favoured()`, and whether the value is held to them (an `exact` argument's)."""
         key = self.position.argument_key()
         literal = self._literals.get(key) if key is not None else None
+        forms = self._forms.get(key) if key is not None else None
+        if len(self.position.containers) != 2:
+            forms = None  # an item of a list: forms are of string arguments
         if self.position.in_scalar:
             # A value's first bytes (before any quote) or a number or boolean.
+            if forms and not self.position.scalar:
+                return sorted(self._form_openings(forms)), True
             if literal is None:
                 return [], False
             return self._continuations(literal, bytes(self.position.scalar)), False
         if not self.position.in_argument_value():
             return [], False
         value = bytes(self.position.string)
+        if forms:
+            favoured = set()
+            for form in forms:
+                favoured |= self._form_continuations(value, form, 0, 0, ())
+            if favoured:
+                return sorted(favoured), True
+            # The value left every form (the grammar had its way): copy as below.
         if literal is not None and literal[:1] == b'"':
             written = b'"' + value
             if len(written) < len(literal) and literal.startswith(written):
@@ -292,6 +329,93 @@ class CopyBias:
         return self._span_continuations(
             value, exact, key not in self._composed, key in self._punctuated
         ), exact
+
+    def _form_openings(self, forms: Sequence[_Form]) -> set[int]:
+        """Tokens that open a string value in one of `forms`: its quote and first words."""
+        favoured: set[int] = set()
+        for form in forms:
+            favoured |= self._literal_tokens(b'"' + form.parts[0], form, ())
+        return favoured
+
+    def _literal_tokens(self, rest: bytes, form: _Form, holes: tuple[bytes, ...]) -> set[int]:
+        """Tokens that write on `rest` of a form's words, or all of it and on into the
+        hole that follows, if one does (a tokenizer writes "To answer: how" as "...:",
+        " how"); `holes`: the holes written before `rest`."""
+        favoured = self._index.starting(rest)
+        if len(holes) < len(form.parts) - 1:
+            source = self._source
+            for start in self._hole_starts(form, holes):
+                favoured |= self._index.starting(rest + source[start : start + _MAX_TOKEN_BYTES])
+        return favoured
+
+    def _hole_starts(self, form: _Form, holes: tuple[bytes, ...]) -> list[int]:
+        """Where the form's next hole (after `holes`) may start: a segment of the
+        request, not where one of the value's earlier holes did (old and new are not
+        the same words); the pasted block's start for the hole that held the
+        example's pasted block (not "with" of "extend a.py with:")."""
+        if len(holes) == form.block_hole:
+            block = self._segments.block
+            return [] if block is None else [block]
+        source = self._source
+        return [
+            start for start in self._starts if not any(source.startswith(h, start) for h in holes)
+        ]
+
+    def _form_continuations(
+        self, value: bytes, form: _Form, index: int, at: int, holes: tuple[bytes, ...]
+    ) -> set[int]:
+        """Tokens that keep `value` in `form`, whose parts before `index` (and the holes
+        between them, `holes`) are `value[:at]`; its part `index` is to match next."""
+        parts = form.parts
+        part, rest = parts[index], value[at:]
+        if len(rest) < len(part) or not rest.startswith(part):
+            if not part.startswith(rest):
+                return set()
+            return self._literal_tokens(part[len(rest) :], form, holes)
+        at += len(part)
+        if index == len(parts) - 1:
+            return set(self._index.closing_ids) if at == len(value) else set()
+        # In the hole after `part`: still writing it, or it ended where the next part begins.
+        favoured = self._hole_tokens(value[at:], form, holes)
+        next_part = parts[index + 1]
+        # (An empty last part: the hole runs to the value's end, there is no "after".)
+        end = value.find(next_part[:1], at + 1) if next_part else -1
+        while end != -1:
+            hole = value[at:end]
+            if self._hole_ends(hole, form, holes):
+                favoured |= self._form_continuations(value, form, index + 1, end, (*holes, hole))
+            end = value.find(next_part[:1], end + 1)
+        return favoured
+
+    def _hole_copies(self, hole: bytes, form: _Form, holes: tuple[bytes, ...]) -> list[int]:
+        """Where in the request `hole` may be a copy from (where such a hole may start)."""
+        source = self._source
+        return [start for start in self._hole_starts(form, holes) if source.startswith(hole, start)]
+
+    def _hole_ends(self, hole: bytes, form: _Form, holes: tuple[bytes, ...]) -> bool:
+        copies = self._hole_copies(hole, form, holes) if hole else []
+        return any(self._may_close_exact(start, start + len(hole)) for start in copies)
+
+    def _hole_tokens(self, hole: bytes, form: _Form, holes: tuple[bytes, ...]) -> set[int]:
+        """Tokens that go on copying the form's hole after `holes` (`hole` so far) from
+        the request, or end it and write the form's next part (or close the value)."""
+        source = self._source
+        if not hole:
+            starts = self._hole_starts(form, holes)
+            return set().union(
+                *(self._index.starting(source[s : s + _MAX_TOKEN_BYTES]) for s in starts)
+            )
+        favoured: set[int] = set()
+        for start in self._hole_copies(hole, form, holes):
+            end = start + len(hole)
+            favoured |= self._index.starting(source[end : end + _MAX_TOKEN_BYTES])
+        if self._hole_ends(hole, form, holes):
+            next_part = form.parts[len(holes) + 1]
+            if next_part:
+                favoured |= self._index.starting(next_part)
+            else:  # the form's empty end
+                favoured.update(self._index.closing_ids)
+        return favoured
 
     def _continuations(self, literal: bytes, written: bytes) -> list[int]:
         """Tokens that write on `literal` from `written` (closing tokens for its last quote)."""

@@ -1,0 +1,159 @@
+"""The forms of the shown examples' composed argument values: their own words
+with holes where each example put words of its own request.
+
+Cursor's `edit_file` writes `instructions` as "I am replacing <old> with
+<new>" and `code_edit` as "# ... existing code ...\\n<new>\\n# ... existing
+code ..."; Cline's `replace_in_file` a SEARCH/REPLACE block around the old and
+new code; Continue's `edit_existing_file` "# ... existing code ...\\n\\n<the
+pasted code>". The copy bias knew only the words such values start with
+(`example_literals`), after which the 135M model wrote on in its own words:
+"I am changing the token limit to 100", a `code_edit` that stopped after its
+first line. A form is the examples' words between the holes; the local
+engine holds a value to one of the shown forms, each hole to a copy from the
+request (hybridtools.llm.copying).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from hybridtools.llm.copy_hints import ValueForm, word_spans
+
+# What a word's end sheds: a sentence's punctuation.
+_TRAILING = ",;:!?.`'\""
+# Where a pasted block starts: after the request's first line (as copying.find_segments).
+_PASTED = re.compile(r"\n\s*(?=\S)")
+# A quoted or backticked segment: opened after a space or bracket, closed before one.
+_QUOTED = re.compile(r"(?:^|(?<=[\s(\[{:,]))([`'\"])(\S[^\n]*?)\1(?=$|[\s.,;:!?)\]}])")
+
+
+class _Example(Protocol):
+    request: str
+    call_name: str
+    call_arguments: dict
+
+
+def value_forms(examples: Sequence[_Example]) -> dict[str, tuple[ValueForm, ...]]:
+    """Per string argument, the forms of its shown values: the example's own words,
+    with a hole between two neighbours (so n + 1 parts for n holes), and whether
+    the example's request had pasted code.
+
+    An argument has forms only when every shown call giving it a value with a
+    letter or digit composed that value of its own words and its request's (at
+    least one hole, and a word besides that its request does not have). Values
+    copied whole are held to the request already (`copied_arguments`); a value
+    some example wrote entirely in its own words ("Start a Celery worker") shows
+    no form to follow; nor does a command made of its request's words in another
+    order ("pip install x" for "use pip to install x": "pip" is the request's).
+    A negative example counts with its corrected call.
+    """
+    forms: dict[str, set[ValueForm]] = {}
+    formless: set[str] = set()
+    for example in examples:
+        if not example.call_name:  # a "no call" negative
+            continue
+        for key, value in example.call_arguments.items():
+            if not isinstance(value, str) or not any(char.isalnum() for char in value):
+                continue
+            form = value_form(value, example.request)
+            if form is None:
+                formless.add(key)
+            else:
+                forms.setdefault(key, set()).add(form)
+    return {key: tuple(sorted(found)) for key, found in forms.items() if key not in formless}
+
+
+def value_form(value: str, request: str) -> ValueForm | None:
+    """`value` as its own words around holes of `request`'s words, or None when it has
+    no hole, two holes side by side, or no word but its request's between them.
+
+    A hole is the longest run of the request's words (a quoted or backticked
+    segment, the pasted block after the first line) that the value spells out
+    between word boundaries; a single word counts only when it is more than a
+    plain word (a path, `timeout=60`, `getUserById`), two words only when
+    neither is one: "the" or "code" in both are the example's own words, not a
+    copy.
+    """
+    by_first: dict[str, list[str]] = {}
+    for span in sorted(_request_spans(request), key=len, reverse=True):
+        by_first.setdefault(span[0], []).append(span)
+    parts: list[str] = []
+    holes: list[str] = []
+    literal_start = position = 0
+    while position < len(value):
+        if position == 0 or not _is_word_char(value[position - 1]):
+            hole = next(
+                (
+                    span
+                    for span in by_first.get(value[position], ())
+                    if value.startswith(span, position)
+                    and not _is_word_char(value[position + len(span) : position + len(span) + 1])
+                ),
+                None,
+            )
+            if hole is not None:
+                parts.append(value[literal_start:position])
+                holes.append(hole)
+                position += len(hole)
+                literal_start = position
+                continue
+        position += 1
+    parts.append(value[literal_start:])
+    if len(parts) < 2 or any(not part for part in parts[1:-1]):
+        return None  # two holes side by side: where one ends is not shown
+    request_words = set(re.findall(r"\w+", request))
+    part_words = [re.findall(r"\w+", part) for part in parts]
+    if not any(word not in request_words for words in part_words for word in words):
+        return None
+    request_names = {word for word in request.split() if not _plain_word(word)}
+    if any(
+        (len(words) > 1 and set(words) <= request_words) or request_names & set(part.split())
+        for part, words in zip(parts, part_words, strict=True)
+    ):
+        # The request's code between holes: a copy the holes missed (a pasted
+        # block given with a line added, its quoted "zod" taken for a hole).
+        return None
+    block = _pasted_block(request)
+    pasted = {block, block.rstrip(_TRAILING)} if block else set()
+    block_hole = next((index for index, hole in enumerate(holes) if hole in pasted), None)
+    return ValueForm(tuple(parts), pasted=bool(block), block_hole=block_hole)
+
+
+def _pasted_block(request: str) -> str:
+    """What follows the request's first line (pasted code), trailing space left out."""
+    block = _PASTED.search(request)
+    return request[block.end() :].rstrip() if block else ""
+
+
+def _request_spans(request: str) -> set[str]:
+    """The runs of `request`'s words that may fill a hole (see `value_form`): of its
+    first line's words, the quoted or backticked segments, the pasted block whole."""
+    block = _PASTED.search(request)
+    first_line = request[: block.start()] if block else request
+    words = word_spans(first_line, _TRAILING)
+    plain = [_plain_word(request[start:end]) for start, end in words]
+    spans = set()
+    for first in range(len(words)):
+        for last in range(first, len(words)):
+            # One word: a name of code. Two: not with a plain word on an edge
+            # ("to a.py" of "add this to a.py" is the examples' "to" and a hole).
+            if last - first < 2 and (plain[first] or plain[last]):
+                continue
+            spans.add(request[words[first][0] : words[last][1]])
+    for match in _QUOTED.finditer(request):
+        spans.add(match.group(2))
+    pasted = _pasted_block(request)
+    if pasted:
+        spans.update({pasted, pasted.rstrip(_TRAILING)})  # "...}?" of "can you add ...?"
+    return {span for span in spans if any(char.isalnum() for char in span)}
+
+
+def _plain_word(word: str) -> bool:
+    """Letters only, capitalised at most: a word of prose, not a name of code."""
+    return word.isalpha() and not any(char.isupper() for char in word[1:])
+
+
+def _is_word_char(text: str) -> bool:
+    return bool(text) and (text.isalnum() or text == "_")

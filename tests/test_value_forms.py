@@ -1,0 +1,105 @@
+"""The forms of composed argument values (inference_svc.value_forms)."""
+
+from __future__ import annotations
+
+from hybridtools.llm.copy_hints import ValueForm
+from inference_svc.retrieval_client import RetrievedExample
+from inference_svc.value_forms import value_form, value_forms
+
+
+def parts(value: str, request: str) -> tuple[str, ...] | None:
+    form = value_form(value, request)
+    return None if form is None else form.parts
+
+
+def asked(request: str, **arguments: object) -> RetrievedExample:
+    return RetrievedExample(
+        id=request,
+        tool_name="edit_file",
+        request=request,
+        call_name="edit_file",
+        call_arguments=arguments,
+        kind="positive",
+        score=0.5,
+        quality_score=0.0,
+        tool_version="1",
+        relevance=1.0,
+    )
+
+
+def test_a_form_is_the_examples_words_around_the_requests() -> None:
+    request = "app/routes.py should say timeout=60 instead of timeout=30"
+    assert parts("I am replacing timeout=30 with timeout=60", request) == (
+        "I am replacing ",
+        " with ",
+        "",
+    )
+    assert parts("# ... existing code ...\ntimeout=60\n# ... existing code ...", request) == (
+        "# ... existing code ...\n",
+        "\n# ... existing code ...",
+    )
+    # Names in code are holes even as single words; "the" or "code" are not.
+    assert parts(
+        "I am replacing getById with findById", "in `a.java` change getById into findById"
+    ) == ("I am replacing ", " with ", "")
+    pasted = "put this code in app/x.py after the imports:\nA = 1\nB = 2"
+    assert parts("I am adding the given code to app/x.py", pasted) == (
+        "I am adding the given code to ",
+        "",
+    )
+    assert parts("# ... existing code ...\n\nA = 1\nB = 2", pasted) == (
+        "# ... existing code ...\n\n",
+        "",
+    )
+    # A question after the examples' own words: a run of the request's words.
+    assert parts("To answer: how we page the list", "find how we page the list?") == (
+        "To answer: ",
+        "",
+    )
+    # Backticked segments are holes whole.
+    block = "------- SEARCH\nputs x\n=======\nlog(x)\n+++++++ REPLACE"
+    assert parts(block, "swap `puts x` for `log(x)` in a.rb") == (
+        "------- SEARCH\n",
+        "\n=======\n",
+        "\n+++++++ REPLACE",
+    )
+
+
+def test_values_with_no_form_to_follow() -> None:
+    assert parts("src/app.py", "read src/app.py") is None  # a copy: held already
+    assert parts("Start a Celery worker", "fire off `celery -A app`") is None  # prose
+    # The request's own words in another order, not a convention of the examples'.
+    assert parts("pip install structlog", "use pip to install structlog") is None
+
+
+def test_an_argument_has_forms_when_every_shown_value_has_one() -> None:
+    replace = asked("in a.py change x=1 into x=2", instructions="I am replacing x=1 with x=2")
+    add = asked("add this to c.py:\nz = 5", instructions="I am adding the given code to c.py")
+    assert value_forms([replace, add]) == {
+        "instructions": (
+            ValueForm(("I am adding the given code to ", ""), pasted=True, block_hole=None),
+            ValueForm(("I am replacing ", " with ", ""), pasted=False),
+        )
+    }
+    prose = asked("exec make", instructions="Build it all")
+    assert value_forms([replace, prose]) == {}  # one wrote its own words: nothing to follow
+
+
+def test_request_words_between_holes_are_no_form() -> None:
+    # A pasted block given with a line added: its quoted "zod" is no hole.
+    request = 'add this to a.ts:\nimport { z } from "zod";\nexport const S = z.object({});'
+    value = '// ... existing code ...\n\nimport { z } from "zod";\n\nexport const S = z.object({});'
+    assert parts(value, request) is None
+    php = "add to config/app.php:\n<?php\nreturn ['timeout' => 25];"
+    value = "// ... existing code ...\n\n<?php\n\nreturn ['timeout' => 25];"
+    assert parts(value, php) is None  # "<?php" is the request's, not the examples' own
+
+
+def test_a_form_knows_which_hole_held_the_pasted_code() -> None:
+    request = "add this to a.py at the end:\nA = 1?"
+    assert value_form("# ... existing code ...\n\nA = 1", request) == ValueForm(
+        ("# ... existing code ...\n\n", ""), pasted=True, block_hole=0
+    )
+    assert value_form("I am adding the given code to a.py", request) == ValueForm(
+        ("I am adding the given code to ", ""), pasted=True, block_hole=None
+    )
