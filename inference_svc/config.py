@@ -43,6 +43,10 @@ class InferenceSettings(ServiceSettings):
     # Context window the prompt builder plans for (the seed's 2048).
     context_window: int = Field(default=2048, ge=256)
     max_new_tokens: int = Field(default=96, ge=1, le=1024)
+    # The default limit of a constrained tool call: its grammar ends it when the
+    # call's JSON closes, so this only stops a runaway value. 96 had cut Cursor's
+    # `edit_file` calls (a file's path, a sentence and the pasted code).
+    max_call_tokens: int = Field(default=256, ge=1, le=1024)
     # Examples injected per tool request, and the token budget they share.
     examples_per_request: int = Field(default=3, ge=0, le=5)
     example_token_budget: int = Field(default=300, ge=0)

@@ -80,6 +80,32 @@ def parse_tool_call(text: str, prompt: BuiltPrompt) -> ParsedCall | None:
     return ParsedCall(name, arguments, rendered, not problems, "; ".join(problems))
 
 
+@dataclass(frozen=True)
+class TokenLimits:
+    """Default generation limits, for plain text and for a constrained tool call. A
+    call's grammar ends it when its JSON closes, so its limit only stops a runaway
+    value; it needs more room than a reply (96 tokens had cut Cursor's `edit_file`
+    calls: a path, a sentence and the pasted code)."""
+
+    text: int
+    call: int
+
+    def for_request(self, requested: int, constrained: bool, call: bool | None = None) -> int:
+        """`requested` if set, else the default for a call (`call`) or for text. `call`
+        None: before the prompt is built says which the answer is, the larger of the
+        two it may be (the prompt leaves room for it)."""
+        if call is None:
+            default = max(self.text, self.call) if constrained else self.text
+        else:
+            default = self.call if call else self.text
+        value = requested or default
+        if not 1 <= value <= MAX_NEW_TOKENS_LIMIT:
+            raise InvalidArgumentError(
+                f"max_new_tokens must be 1..{MAX_NEW_TOKENS_LIMIT}, got {value}"
+            )
+        return value
+
+
 class ToolCallingGenerator:
     def __init__(
         self,
@@ -89,12 +115,15 @@ class ToolCallingGenerator:
         timeline: UsageTimeline | None,
         default_max_new_tokens: int,
         default_examples: int,
+        default_max_call_tokens: int = 0,
     ) -> None:
         self.builder = builder
         self.backend = backend
         self.adapters = adapters
         self._timeline = timeline
-        self._default_max_new_tokens = default_max_new_tokens
+        self._limits = TokenLimits(
+            default_max_new_tokens, default_max_call_tokens or default_max_new_tokens
+        )
         self._default_examples = default_examples
 
     def _options(self, request: GenerateInput, reserve: int) -> BuildOptions:
@@ -115,13 +144,8 @@ class ToolCallingGenerator:
             generation_reserve=reserve,
         )
 
-    def _max_new_tokens(self, request: GenerateInput) -> int:
-        value = request.max_new_tokens or self._default_max_new_tokens
-        if not 1 <= value <= MAX_NEW_TOKENS_LIMIT:
-            raise InvalidArgumentError(
-                f"max_new_tokens must be 1..{MAX_NEW_TOKENS_LIMIT}, got {value}"
-            )
-        return value
+    def _max_new_tokens(self, request: GenerateInput, call: bool | None = None) -> int:
+        return self._limits.for_request(request.max_new_tokens, request.constrained, call)
 
     async def build(self, request: GenerateInput, max_prompt_tokens: int = 0) -> BuiltPrompt:
         options = self._options(request, self._max_new_tokens(request))
@@ -137,14 +161,14 @@ class ToolCallingGenerator:
             raise InvalidArgumentError(f"temperature must be 0..2, got {request.temperature}")
         if not 0.0 <= request.top_p <= 1.0:
             raise InvalidArgumentError(f"top_p must be 0..1, got {request.top_p}")
-        max_new_tokens = self._max_new_tokens(request)
         adapter = self.adapters.resolve(request.adapter)
         prompt = await self.builder.augment_with_tools(
-            request.query, self._options(request, max_new_tokens)
+            request.query, self._options(request, self._max_new_tokens(request))
         )
         schema = (
             schema_json(prompt.call_schema) if request.constrained and prompt.call_schema else None
         )
+        max_new_tokens = self._max_new_tokens(request, call=schema is not None)
         output = await self.backend.generate(
             prompt.messages,
             GenerationParams(

@@ -93,6 +93,7 @@ def build_service(
                 timeline,
                 settings.max_new_tokens,
                 settings.examples_per_request,
+                settings.max_call_tokens,
             )
         )
         log.info(

@@ -347,8 +347,13 @@ def setup_section(loaded: Loaded) -> list[str]:
     )
     lines.append(
         "- Every request is asked under every condition (paired), greedy, `tool_choice` AUTO "
-        "(the detector decides), the service's token limit"
-        + (f" ({options['max_new_tokens']})" if options.get("max_new_tokens") else "")
+        "(the detector decides), "
+        + (
+            f"a limit of {options['max_new_tokens']} tokens"
+            if options.get("max_new_tokens")
+            else "the service's default token limits (a reply's, and a larger one for a "
+            "constrained call)"
+        )
         + "."
     )
     lines += ["", "Conditions:", ""]
