@@ -344,6 +344,32 @@ def test_special_tokens_are_never_allowed_inside_a_call(engine: LocalEngine) -> 
     assert torch.isfinite(logits[0, engine.encode("main")[0]])
 
 
+def test_a_runaway_number_is_ended(engine: LocalEngine) -> None:
+    # The model had written `"maxResults":` and 240 tokens of digits.
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"limit": {"type": "integer"}, "path": {"type": "string"}},
+            "required": ["limit", "path"],
+        }
+    )
+    grammars = GrammarCache(engine.tokenizer, engine.vocab_size, engine.stop_token_ids)
+    comma, digit = engine.encode(",")[0], engine.encode("9")[0]
+
+    def logits_after(text: str) -> torch.Tensor:
+        constraint = grammars.new_constraint(schema)
+        for token_id in engine.encode(text):
+            assert constraint.accept(token_id)
+        logits = torch.zeros(1, engine.vocab_size)
+        constraint.mask_logits(logits)
+        return logits[0]
+
+    short = logits_after('{"limit":12')
+    assert torch.isfinite(short[digit]) and torch.isfinite(short[comma])
+    long = logits_after('{"limit":' + "9" * 20)
+    assert long[digit] == float("-inf") and torch.isfinite(long[comma])
+
+
 def test_each_tool_compiles_once_across_combinations(engine: LocalEngine) -> None:
     def tool(name: str) -> dict[str, object]:
         parameters = {

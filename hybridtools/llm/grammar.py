@@ -53,6 +53,9 @@ from hybridtools.llm.copying import CopyBias, TokenIndex
 from hybridtools.llm.json_position import JsonPosition
 
 logger = logging.getLogger(__name__)
+# A number (or true/false/null) this long ends: no tool takes more digits than a
+# 64-bit integer has, and a model that keeps writing digits runs to the token limit.
+_MAX_NUMBER_CHARS = 20
 
 # Keys that may sit beside a top-level `anyOf` without changing its meaning.
 _ANNOTATION_KEYS = frozenset({"$schema", "$id", "title", "description"})
@@ -308,8 +311,10 @@ class JsonConstraint:
         """Sets the logits of tokens the grammar forbids next to -inf ([1, vocab] float32).
 
         Inside a JSON string that reached its length bound, everything but the
-        tokens that close the string is forbidden as well, and so are the
-        tokenizer's special tokens everywhere (see `special_token_ids`).
+        tokens that close the string is forbidden as well, after a number of
+        `_MAX_NUMBER_CHARS` characters everything but the tokens that end it
+        (the model had written `"maxResults":` and 240 tokens of digits), and
+        the tokenizer's special tokens everywhere (see `special_token_ids`).
 
         `wrap_up` (the token budget is nearly spent) asks for the shortest way
         out: a string closes now, and outside strings a `]` or `}` is taken
@@ -328,6 +333,8 @@ class JsonConstraint:
                 self._keep_only(logits, self._guard.closes_string)
         elif wrap_up:
             self._keep_only(logits, self._guard.closes_container)
+        elif self.position.in_scalar and len(self.position.scalar) >= _MAX_NUMBER_CHARS:
+            self._keep_only(logits, self._guard.ends_value)
 
     def closing_reserve(self) -> int:
         """Tokens to keep for closing the output: its required keys still to come.
@@ -445,11 +452,16 @@ class _StringGuardTables:
     """Per-tokenizer tables: each token's bytes, which close a string, which end a container."""
 
     def __init__(
-        self, token_bytes: list[bytes], closes_string: torch.Tensor, closes_container: torch.Tensor
+        self,
+        token_bytes: list[bytes],
+        closes_string: torch.Tensor,
+        closes_container: torch.Tensor,
+        ends_value: torch.Tensor,
     ) -> None:
         self.token_bytes = token_bytes
         self.closes_string = closes_string
         self.closes_container = closes_container
+        self.ends_value = ends_value
 
     @classmethod
     def build(cls, tokenizer_info: xgr.TokenizerInfo, vocab_size: int) -> _StringGuardTables:
@@ -464,4 +476,9 @@ class _StringGuardTables:
         ends = torch.tensor(
             [data[:1] in (b"]", b"}") for data in token_bytes[:vocab_size]], dtype=torch.bool
         )
-        return cls(token_bytes, closes, ends)
+        # After a number, a token that starts with , ] or } ends it.
+        ends_value = torch.tensor(
+            [data[:1] in (b",", b"]", b"}") for data in token_bytes[:vocab_size]],
+            dtype=torch.bool,
+        )
+        return cls(token_bytes, closes, ends, ends_value)
