@@ -10,16 +10,20 @@ pasted code>". The copy bias knew only the words such values start with
 "I am changing the token limit to 100", a `code_edit` that stopped after its
 first line. A form is the examples' words between the holes; the local
 engine holds a value to one of the shown forms, each hole to a copy from the
-request (hybridtools.llm.copying).
+request (hybridtools.llm.copying). A hole that held what a hole of another
+argument of the same call held is linked to it: `code_edit`'s code is the new
+code that `instructions` names, whichever of the two is written second copies
+the first one's.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
-from hybridtools.llm.copy_hints import ValueForm, word_spans
+from hybridtools.llm.copy_hints import WHOLE_VALUE, ValueForm, word_spans
 
 # What a word's end sheds: a sentence's punctuation.
 _TRAILING = ",;:!?.`'\""
@@ -54,18 +58,51 @@ def value_forms(examples: Sequence[_Example]) -> dict[str, tuple[ValueForm, ...]
     for example in examples:
         if not example.call_name:  # a "no call" negative
             continue
+        parsed: dict[str, tuple[ValueForm, list[str]]] = {}
+        whole: dict[str, list[str]] = {}  # values without a form: one hole, all of it
         for key, value in example.call_arguments.items():
             if not isinstance(value, str) or not any(char.isalnum() for char in value):
                 continue
-            form = value_form(value, example.request)
-            if form is None:
+            found = _parse(value, example.request)
+            if found is None:
                 formless.add(key)
+                whole[key] = [value]
             else:
-                forms.setdefault(key, set()).add(form)
+                parsed[key] = found
+        for key, (form, holes) in parsed.items():
+            forms.setdefault(key, set()).add(_linked(key, form, holes, parsed, whole))
     return {key: tuple(sorted(found)) for key, found in forms.items() if key not in formless}
 
 
+def _linked(
+    key: str,
+    form: ValueForm,
+    holes: list[str],
+    parsed: dict[str, tuple[ValueForm, list[str]]],
+    whole: dict[str, list[str]],
+) -> ValueForm:
+    """`form` with its holes that held what a hole of another argument of the same call
+    held (Cursor's `code_edit` holds the new code that `instructions` names second)."""
+    others = [(other, found.parts, found_holes) for other, (found, found_holes) in parsed.items()]
+    others += [(other, WHOLE_VALUE, value) for other, value in whole.items()]
+    same_as = {
+        (index, other, parts, other_index)
+        for index, hole in enumerate(holes)
+        for other, parts, other_holes in others
+        if other != key
+        for other_index, other_hole in enumerate(other_holes)
+        if other_hole == hole
+    }
+    return replace(form, same_as=tuple(sorted(same_as))) if same_as else form
+
+
 def value_form(value: str, request: str) -> ValueForm | None:
+    """`value`'s form (see `_parse`), or None."""
+    found = _parse(value, request)
+    return None if found is None else found[0]
+
+
+def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
     """`value` as its own words around holes of `request`'s words, or None when it has
     no hole, two holes side by side, or no word but its request's between them.
 
@@ -118,7 +155,7 @@ def value_form(value: str, request: str) -> ValueForm | None:
     block = _pasted_block(request)
     pasted = {block, block.rstrip(_TRAILING)} if block else set()
     block_hole = next((index for index, hole in enumerate(holes) if hole in pasted), None)
-    return ValueForm(tuple(parts), pasted=bool(block), block_hole=block_hole)
+    return ValueForm(tuple(parts), pasted=bool(block), block_hole=block_hole), holes
 
 
 def _pasted_block(request: str) -> str:

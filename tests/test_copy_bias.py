@@ -477,3 +477,21 @@ def test_the_hole_that_held_pasted_code_holds_this_requests_pasted_code() -> Non
     block = form_bias("extend a.py with:\nx=2", ValueForm(("Fix", ""), pasted=True, block_hole=0))
     block.position.feed(b'"Fix')
     assert form_favoured(block) == {b"x=2", b"x"}  # only where the pasted block starts
+
+
+def test_a_hole_linked_to_another_arguments_hole_copies_what_that_one_holds() -> None:
+    # Cursor's code_edit holds the new code that instructions names second.
+    code = ValueForm(("Fix ", ""), same_as=((0, "instructions", REPLACING.parts, 1),))
+    hints = CopyHints(forms={"instructions": (REPLACING,), "code": (code,)})
+    source = "in a.py change x=1 into x=2"
+    bias = CopyBias(source, TokenIndex(FORM_VOCAB), JsonPosition(), 4.0, hints)
+    bias.position.feed(b'{"name":"edit","arguments":{"instructions":"I am replacing x=1 with x=2"')
+    assert bias.position.argument_values == {"instructions": b"I am replacing x=1 with x=2"}
+    bias.position.feed(b',"code":"Fix ')
+    assert form_favoured(bias) == {b"x", b"x=2"}  # not x=1, nor any other word
+    bias.position.feed(b"x=2")
+    assert form_favoured(bias) == {data for data in FORM_VOCAB if data.startswith(b'"')}
+    # Before the other argument is written the hole is free as any other.
+    unlinked = CopyBias(source, TokenIndex(FORM_VOCAB), JsonPosition(), 4.0, hints)
+    unlinked.position.feed(b'{"name":"edit","arguments":{"code":"Fix ')
+    assert {b"x=1", b"x=2"} <= form_favoured(unlinked)

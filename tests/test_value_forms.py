@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hybridtools.llm.copy_hints import ValueForm
+from hybridtools.llm.copy_hints import WHOLE_VALUE, ValueForm
 from inference_svc.retrieval_client import RetrievedExample
 from inference_svc.value_forms import value_form, value_forms
 
@@ -103,3 +103,26 @@ def test_a_form_knows_which_hole_held_the_pasted_code() -> None:
     assert value_form("I am adding the given code to a.py", request) == ValueForm(
         ("I am adding the given code to ", ""), pasted=True, block_hole=None
     )
+
+
+def test_holes_that_hold_what_another_arguments_hole_holds_are_linked() -> None:
+    request = "app/r.py should say timeout=60 instead of timeout=30"
+    forms = value_forms(
+        [
+            asked(
+                request,
+                target_file="app/r.py",
+                instructions="I am replacing timeout=30 with timeout=60",
+                code_edit="# ... existing code ...\ntimeout=60\n# ... existing code ...",
+            )
+        ]
+    )
+    replacing = ("I am replacing ", " with ", "")
+    code_edit = ("# ... existing code ...\n", "\n# ... existing code ...")
+    assert forms["code_edit"][0].same_as == ((0, "instructions", replacing, 1),)
+    assert forms["instructions"][0].same_as == ((1, "code_edit", code_edit, 0),)
+    # A value without a form links as a whole: the path the sentence names.
+    adding = value_forms(
+        [asked("add this to a.py:\nA = 1", path="a.py", why="I am adding the given code to a.py")]
+    )
+    assert adding["why"][0].same_as == ((0, "path", WHOLE_VALUE, 0),)

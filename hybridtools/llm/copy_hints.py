@@ -30,6 +30,14 @@ class ValueForm:
     # request's pasted block too ("# ... existing code ...\n\n" and not "with" of
     # "extend a.py with:").
     block_hole: int | None = None
+    # (hole, other argument, its form's parts, its hole): this hole holds what that
+    # hole of the other argument holds, once that one is written; a value without a
+    # form counts as WHOLE_VALUE, its one hole all of it.
+    same_as: tuple[tuple[int, str, tuple[str, ...], int], ...] = ()
+
+
+# The form of a value that is all one hole.
+WHOLE_VALUE = ("", "")
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,10 @@ not: offered both, the model had written "I am replacing ..." for a pasted
 block and "I am adding the given code ..." for a one-line change):
 its words as the examples wrote them, each hole a copy that starts at a
 segment of this request (not where an earlier hole of the value started) and
-ends where a held copy may, followed by the form's next words.
+ends where a held copy may, followed by the form's next words. A hole linked
+to a hole of an argument written before it (`ValueForm.same_as`) copies what
+that one holds: the model had named the new code in `instructions` and then
+written the old code into `code_edit`.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ from typing import NamedTuple
 
 import torch
 
-from hybridtools.llm.copy_hints import QUOTES, CopyHints, word_spans
+from hybridtools.llm.copy_hints import QUOTES, CopyHints, ValueForm, word_spans
 from hybridtools.llm.json_position import JsonPosition
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
@@ -157,10 +160,30 @@ def find_segments(text: str) -> Segments:
 
 
 class _Form(NamedTuple):
-    """A `ValueForm` as the model writes it: its parts JSON-escaped."""
+    """A `ValueForm` as the model writes it: its parts JSON-escaped (the other
+    arguments' forms in `same_as` too)."""
 
     parts: tuple[bytes, ...]
     block_hole: int | None
+    same_as: tuple[tuple[int, str, tuple[bytes, ...], int], ...] = ()
+
+
+def _escaped_form(form: ValueForm) -> _Form:
+    return _Form(
+        tuple(escaped_source(part) for part in form.parts),
+        form.block_hole,
+        tuple(
+            (hole, other, tuple(escaped_source(part) for part in parts), other_hole)
+            for hole, other, parts, other_hole in form.same_as
+        ),
+    )
+
+
+def form_holes(value: bytes, parts: tuple[bytes, ...]) -> list[bytes] | None:
+    """The holes of `value` written in the form of `parts`, or None if it is not."""
+    pattern = b"(.+?)".join(re.escape(part) for part in parts)
+    found = re.fullmatch(pattern, value, re.DOTALL)
+    return list(found.groups()) if found else None
 
 
 class TokenIndex:
@@ -213,10 +236,7 @@ class CopyBias:
             for key, forms in hints.forms.items()
         }
         self._forms = {
-            key: tuple(
-                _Form(tuple(escaped_source(part) for part in form.parts), form.block_hole)
-                for form in forms
-            )
+            key: tuple(_escaped_form(form) for form in forms)
             for key, forms in fitting.items()
             if forms
         }
@@ -343,10 +363,30 @@ class CopyBias:
         " how"); `holes`: the holes written before `rest`."""
         favoured = self._index.starting(rest)
         if len(holes) < len(form.parts) - 1:
-            source = self._source
-            for start in self._hole_starts(form, holes):
-                favoured |= self._index.starting(rest + source[start : start + _MAX_TOKEN_BYTES])
+            for text in self._hole_openings(form, holes):
+                favoured |= self._index.starting(rest + text)
         return favoured
+
+    def _hole_openings(self, form: _Form, holes: tuple[bytes, ...]) -> list[bytes]:
+        """The text the form's next hole (after `holes`) may start with: what the hole of
+        another argument it is linked to holds, else each place it may start from."""
+        linked = self._linked_text(form, len(holes))
+        if linked is not None:
+            return [linked[:_MAX_TOKEN_BYTES]]
+        source = self._source
+        return [source[s : s + _MAX_TOKEN_BYTES] for s in self._hole_starts(form, holes)]
+
+    def _linked_text(self, form: _Form, index: int) -> bytes | None:
+        """What the form's hole `index` holds because another argument's hole, written
+        already, holds it (`ValueForm.same_as`), if any."""
+        for hole, other, parts, other_hole in form.same_as:
+            written = self.position.argument_values.get(other)
+            if hole != index or written is None:
+                continue
+            found = form_holes(written, parts)
+            if found and other_hole < len(found):
+                return found[other_hole]
+        return None
 
     def _hole_starts(self, form: _Form, holes: tuple[bytes, ...]) -> list[int]:
         """Where the form's next hole (after `holes`) may start: a segment of the
@@ -401,10 +441,15 @@ class CopyBias:
         the request, or end it and write the form's next part (or close the value)."""
         source = self._source
         if not hole:
-            starts = self._hole_starts(form, holes)
             return set().union(
-                *(self._index.starting(source[s : s + _MAX_TOKEN_BYTES]) for s in starts)
+                *(self._index.starting(text) for text in self._hole_openings(form, holes))
             )
+        linked = self._linked_text(form, len(holes))
+        if linked is not None and linked.startswith(hole):
+            if len(hole) < len(linked):
+                return self._index.starting(linked[len(hole) :])
+            next_part = form.parts[len(holes) + 1]
+            return self._index.starting(next_part) if next_part else set(self._index.closing_ids)
         favoured: set[int] = set()
         for start in self._hole_copies(hole, form, holes):
             end = start + len(hole)

@@ -37,6 +37,8 @@ class JsonPosition:
         self.scalar = bytearray()
         # The string values written in `arguments` so far (a list's items too), as written.
         self.argument_strings: list[bytes] = []
+        # Those directly in `arguments`, by their key.
+        self.argument_values: dict[str, bytes] = {}
 
     def feed(self, data: bytes) -> None:
         for byte in data:
@@ -50,6 +52,9 @@ class JsonPosition:
                     self.in_string = False
                     if self.string_is_value and self._in_argument_or_its_list():
                         self.argument_strings.append(bytes(self.string))
+                        key = self.argument_key_of_string()
+                        if key is not None:
+                            self.argument_values[key] = bytes(self.string)
                     if not self.string_is_value:
                         self.expect_key = False
                         written = self.keys[-1] if self.keys else None
@@ -96,6 +101,14 @@ class JsonPosition:
     def in_argument_value(self) -> bool:
         """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
         return self.in_string and self.string_is_value and len(self.containers) >= 2
+
+    def argument_key_of_string(self) -> str | None:
+        """The argument whose string value is being (or was just) written, directly in
+        `arguments` (not a list's item)."""
+        if len(self.containers) != 2 or self.containers[-1] != _OPEN_OBJECT:
+            return None
+        written = self.keys[-1]
+        return written[-1] if written else None
 
     def argument_key(self) -> str | None:
         """The argument whose value is being written, directly in `arguments` or as an
