@@ -103,8 +103,9 @@ def value_form(value: str, request: str) -> ValueForm | None:
 
 
 def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
-    """`value` as its own words around holes of `request`'s words, or None when it has
-    no hole, two holes side by side, or no word but its request's between them.
+    """`value` as its own words around holes of `request`'s words, with the words each
+    hole held; None when it has no hole, two holes side by side, or no word but its
+    request's between them.
 
     A hole is the longest run of the request's words (a quoted or backticked
     segment, the pasted block after the first line) that the value spells out
