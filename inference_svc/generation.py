@@ -115,15 +115,13 @@ class ToolCallingGenerator:
         timeline: UsageTimeline | None,
         default_max_new_tokens: int,
         default_examples: int,
-        default_max_call_tokens: int = 0,
+        default_max_call_tokens: int,
     ) -> None:
         self.builder = builder
         self.backend = backend
         self.adapters = adapters
         self._timeline = timeline
-        self._limits = TokenLimits(
-            default_max_new_tokens, default_max_call_tokens or default_max_new_tokens
-        )
+        self._limits = TokenLimits(default_max_new_tokens, default_max_call_tokens)
         self._default_examples = default_examples
 
     def _options(self, request: GenerateInput, reserve: int) -> BuildOptions:

@@ -23,14 +23,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from hybridtools.llm.copy_hints import WHOLE_VALUE, ValueForm, word_spans
+from hybridtools.llm.copy_hints import WHOLE_VALUE, ValueForm
+from hybridtools.llm.request_text import PASTED_BLOCK, quoted_segments, word_spans
 
 # What a word's end sheds: a sentence's punctuation.
 _TRAILING = ",;:!?.`'\""
-# Where a pasted block starts: after the request's first line (as copying.find_segments).
-_PASTED = re.compile(r"\n\s*(?=\S)")
-# A quoted or backticked segment: opened after a space or bracket, closed before one.
-_QUOTED = re.compile(r"(?:^|(?<=[\s(\[{:,]))([`'\"])(\S[^\n]*?)\1(?=$|[\s.,;:!?)\]}])")
 
 
 class _Example(Protocol):
@@ -161,14 +158,14 @@ def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
 
 def _pasted_block(request: str) -> str:
     """What follows the request's first line (pasted code), trailing space left out."""
-    block = _PASTED.search(request)
+    block = PASTED_BLOCK.search(request)
     return request[block.end() :].rstrip() if block else ""
 
 
 def _request_spans(request: str) -> set[str]:
     """The runs of `request`'s words that may fill a hole (see `value_form`): of its
     first line's words, the quoted or backticked segments, the pasted block whole."""
-    block = _PASTED.search(request)
+    block = PASTED_BLOCK.search(request)
     first_line = request[: block.start()] if block else request
     words = word_spans(first_line, _TRAILING)
     plain = [_plain_word(request[start:end]) for start, end in words]
@@ -180,8 +177,7 @@ def _request_spans(request: str) -> set[str]:
             if last - first < 2 and (plain[first] or plain[last]):
                 continue
             spans.add(request[words[first][0] : words[last][1]])
-    for match in _QUOTED.finditer(request):
-        spans.add(match.group(2))
+    spans.update(request[start:end] for start, end in quoted_segments(request).items())
     pasted = _pasted_block(request)
     if pasted:
         spans.update({pasted, pasted.rstrip(_TRAILING)})  # "...}?" of "can you add ...?"

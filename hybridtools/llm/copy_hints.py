@@ -8,12 +8,8 @@ callers that only carry them (the backends' parameters) need no torch.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-# Characters that open and close a quoted segment of a request.
-QUOTES = "`'\""
 
 
 @dataclass(frozen=True, order=True)
@@ -58,19 +54,3 @@ class CopyHints:
     # Argument -> the forms of its shown values. The value is held to one that fits the
     # request (pasted code or not), each hole to a copy from the request.
     forms: Mapping[str, tuple[ValueForm, ...]] = field(default_factory=dict)
-
-
-def word_spans(text: str, trailing: str) -> list[tuple[int, int]]:
-    """Each whitespace-separated word of `text` as (start, end), without the quotes
-    before it or the `trailing` characters after it (a sentence's punctuation);
-    words left empty are dropped."""
-    spans = []
-    for match in re.finditer(r"\S+", text):
-        start, end = match.start(), match.end()
-        while start < end and text[start] in QUOTES:
-            start += 1
-        while end > start and text[end - 1] in trailing:
-            end -= 1
-        if start < end:
-            spans.append((start, end))
-    return spans

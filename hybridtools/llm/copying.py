@@ -75,8 +75,9 @@ from typing import NamedTuple
 
 import torch
 
-from hybridtools.llm.copy_hints import QUOTES, CopyHints, ValueForm, word_spans
+from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.json_position import JsonPosition
+from hybridtools.llm.request_text import PASTED_BLOCK, quoted_segments, word_spans
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
@@ -95,10 +96,6 @@ def escaped_source(text: str) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
 
 
-# What may stand around a quote that opens or closes a segment (QUOTES): an
-# apostrophe inside a word ("doesn't") opens nothing.
-_BEFORE_OPENING = frozenset(" \t\n([{:,")
-_AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
 _OPENING_BRACKETS = "([{"
 # Trailing characters that end a sentence rather than a word.
 _TRAILING_PUNCTUATION = ",;:!?`'\""
@@ -126,16 +123,9 @@ def find_segments(text: str) -> Segments:
     for char in text:
         plain = " " <= char < "\x7f" and char not in '"\\'
         offsets.append(offsets[-1] + (1 if plain else len(escaped_source(char))))
-    enclosed: dict[int, int] = {}  # raw start -> raw end of quoted segments and the block
-    for index, char in enumerate(text):
-        if char in QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
-            end = text.find(char, index + 1)
-            while end != -1 and not (end + 1 == len(text) or text[end + 1] in _AFTER_CLOSING):
-                end = text.find(char, end + 1)
-            inside = text[index + 1 : end]
-            if end > index + 1 and "\n" not in inside and not inside[0].isspace():
-                enclosed.setdefault(index + 1, end)
-    block = re.search(r"\n\s*(?=\S)", text)
+    # Raw start -> raw end of quoted segments and the block.
+    enclosed = quoted_segments(text)
+    block = PASTED_BLOCK.search(text)
     if block:
         enclosed[block.end()] = len(text.rstrip())
     # A quote inside another segment ("created" in a pasted line) is part of it.
@@ -179,7 +169,7 @@ def _escaped_form(form: ValueForm) -> _Form:
     )
 
 
-def form_holes(value: bytes, parts: tuple[bytes, ...]) -> list[bytes] | None:
+def _form_holes(value: bytes, parts: tuple[bytes, ...]) -> list[bytes] | None:
     """The holes of `value` written in the form of `parts`, or None if it is not."""
     pattern = b"(.+?)".join(re.escape(part) for part in parts)
     found = re.fullmatch(pattern, value, re.DOTALL)
@@ -231,15 +221,11 @@ class CopyBias:
         self._segments = find_segments(source)
         self._starts = sorted(self._segments.starts)
         pasted = self._segments.block is not None
-        fitting = {
-            key: [form for form in forms if form.pasted == pasted]
-            for key, forms in hints.forms.items()
-        }
-        self._forms = {
-            key: tuple(_escaped_form(form) for form in forms)
-            for key, forms in fitting.items()
-            if forms
-        }
+        self._forms: dict[str, tuple[_Form, ...]] = {}
+        for key, forms in hints.forms.items():
+            fitting = tuple(_escaped_form(form) for form in forms if form.pasted == pasted)
+            if fitting:
+                self._forms[key] = fitting
 
     def _may_close(self, start: int, end: int) -> bool:
         """Whether a copy of source[start:end] may end here."""
@@ -318,9 +304,8 @@ class CopyBias:
         """`favoured()`, and whether the value is held to them (an `exact` argument's)."""
         key = self.position.argument_key()
         literal = self._literals.get(key) if key is not None else None
-        forms = self._forms.get(key) if key is not None else None
-        if len(self.position.containers) != 2:
-            forms = None  # an item of a list: forms are of string arguments
+        # Forms are of string arguments, not of a list's items.
+        forms = self._forms.get(self.position.direct_argument_key() or "")
         if self.position.in_scalar:
             # A value's first bytes (before any quote) or a number or boolean.
             if forms and not self.position.scalar:
@@ -383,7 +368,7 @@ class CopyBias:
             written = self.position.argument_values.get(other)
             if hole != index or written is None:
                 continue
-            found = form_holes(written, parts)
+            found = _form_holes(written, parts)
             if found and other_hole < len(found):
                 return found[other_hole]
         return None
@@ -433,7 +418,10 @@ class CopyBias:
         return [start for start in self._hole_starts(form, holes) if source.startswith(hole, start)]
 
     def _hole_ends(self, hole: bytes, form: _Form, holes: tuple[bytes, ...]) -> bool:
-        copies = self._hole_copies(hole, form, holes) if hole else []
+        return bool(hole) and self._copy_may_end(hole, self._hole_copies(hole, form, holes))
+
+    def _copy_may_end(self, hole: bytes, copies: Sequence[int]) -> bool:
+        """Whether `hole`, copied from one of `copies` (its starts), may end here."""
         return any(self._may_close_exact(start, start + len(hole)) for start in copies)
 
     def _hole_tokens(self, hole: bytes, form: _Form, holes: tuple[bytes, ...]) -> set[int]:
@@ -451,10 +439,11 @@ class CopyBias:
             next_part = form.parts[len(holes) + 1]
             return self._index.starting(next_part) if next_part else set(self._index.closing_ids)
         favoured: set[int] = set()
-        for start in self._hole_copies(hole, form, holes):
+        copies = self._hole_copies(hole, form, holes)
+        for start in copies:
             end = start + len(hole)
             favoured |= self._index.starting(source[end : end + _MAX_TOKEN_BYTES])
-        if self._hole_ends(hole, form, holes):
+        if self._copy_may_end(hole, copies):
             next_part = form.parts[len(holes) + 1]
             if next_part:
                 favoured |= self._index.starting(next_part)

@@ -52,7 +52,7 @@ class JsonPosition:
                     self.in_string = False
                     if self.string_is_value and self._in_argument_or_its_list():
                         self.argument_strings.append(bytes(self.string))
-                        key = self.argument_key_of_string()
+                        key = self.direct_argument_key()
                         if key is not None:
                             self.argument_values[key] = bytes(self.string)
                     if not self.string_is_value:
@@ -102,9 +102,9 @@ class JsonPosition:
         """Inside a string value nested in the call's `arguments` (depth 2 or more)."""
         return self.in_string and self.string_is_value and len(self.containers) >= 2
 
-    def argument_key_of_string(self) -> str | None:
-        """The argument whose string value is being (or was just) written, directly in
-        `arguments` (not a list's item)."""
+    def direct_argument_key(self) -> str | None:
+        """The argument whose value is being (or was just) written directly in
+        `arguments`: not an item of a list there, nor a key of an object in it."""
         if len(self.containers) != 2 or self.containers[-1] != _OPEN_OBJECT:
             return None
         written = self.keys[-1]

@@ -1,0 +1,51 @@
+"""How a request's text divides into the pieces an argument value may copy.
+
+Shared by the copy bias (hybridtools.llm.copying, on the escaped source) and
+the forms of composed values (inference_svc/value_forms.py, on the examples'
+requests), which must cut a request alike; no torch here, so the inference
+service's prompt side can use it without the local engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that open and close a quoted segment of a request.
+QUOTES = "`'\""
+# What may stand around a quote that opens or closes a segment: an apostrophe
+# inside a word ("doesn't") opens nothing.
+_BEFORE_OPENING = frozenset(" \t\n([{:,")
+_AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
+# Where a pasted block starts: after the request's first line.
+PASTED_BLOCK = re.compile(r"\n\s*(?=\S)")
+
+
+def word_spans(text: str, trailing: str) -> list[tuple[int, int]]:
+    """Each whitespace-separated word of `text` as (start, end), without the quotes
+    before it or the `trailing` characters after it (a sentence's punctuation);
+    words left empty are dropped."""
+    spans = []
+    for match in re.finditer(r"\S+", text):
+        start, end = match.start(), match.end()
+        while start < end and text[start] in QUOTES:
+            start += 1
+        while end > start and text[end - 1] in trailing:
+            end -= 1
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def quoted_segments(text: str) -> dict[int, int]:
+    """The inside of each backticked or quoted segment of `text` on one line, as
+    start -> end: opened after a space or bracket, closed before one."""
+    segments: dict[int, int] = {}
+    for index, char in enumerate(text):
+        if char in QUOTES and (index == 0 or text[index - 1] in _BEFORE_OPENING):
+            end = text.find(char, index + 1)
+            while end != -1 and not (end + 1 == len(text) or text[end + 1] in _AFTER_CLOSING):
+                end = text.find(char, end + 1)
+            inside = text[index + 1 : end]
+            if end > index + 1 and "\n" not in inside and not inside[0].isspace():
+                segments.setdefault(index + 1, end)
+    return segments
