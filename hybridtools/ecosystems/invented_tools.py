@@ -18,6 +18,7 @@ from hybridtools.ecosystems import vocabulary, web_vocabulary
 from hybridtools.ecosystems.splits import Split, choose
 
 ValueMaker = Callable[[random.Random, Split], Any]
+Saying = Callable[[random.Random, Any], str]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class InventedParam:
     make: ValueMaker
     required: bool = True
     enum: tuple[str, ...] = ()
+    # How a request says the value; None = written as it is. A flag said in
+    # words ("and mark it urgent") or left unsaid when false is a value the
+    # request implies rather than spells, as IDE flags (run in the background,
+    # needs approval) are.
+    said: Saying | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,9 @@ class InventedTool:
     description: str
     params: tuple[InventedParam, ...]
     templates: tuple[str, ...]
+    # Keys drawn from one pool that must differ (a rename's old and new name),
+    # phrased in both orders so the words, not the order, say which is which.
+    distinct: tuple[str, ...] = ()
 
 
 def _pool(salt: str, *items: str) -> ValueMaker:
@@ -222,6 +231,51 @@ _WORDS = _pool(
 _BUCKETS = _pool(
     "buckets", "s3://team-backups", "s3://media-uploads", "gs://exports-eu", "s3://logs-archive"
 )
+_LABELS = _pool(
+    "labels",
+    "draft",
+    "todo",
+    "backlog",
+    "wip",
+    "blocked",
+    "needs-review",
+    "q3-plan",
+    "triage",
+    "icebox",
+    "hotfix",
+    "later",
+    "ops",
+)
+_INGREDIENTS = _pool(
+    "ingredients",
+    "butter",
+    "olive oil",
+    "sugar",
+    "honey",
+    "milk",
+    "oat milk",
+    "cream",
+    "yogurt",
+    "rice",
+    "quinoa",
+    "tofu",
+    "almond flour",
+)
+_DATABASES = _pool("databases", "orders", "users", "analytics", "billing", "inventory", "auth")
+_SUBJECTS = _pool(
+    "subjects",
+    "Q3 budget",
+    "release notes",
+    "team offsite",
+    "invoice reminder",
+    "server migration",
+    "onboarding plan",
+    "holiday rota",
+    "design review",
+)
+_REPORTS = _pool(
+    "reports", "monthly sales", "open tickets", "user signups", "expenses", "stock levels"
+)
 
 
 def _path(rng: random.Random, split: Split) -> str:
@@ -245,6 +299,19 @@ def _people(rng: random.Random, split: Split) -> list[str]:
         if person not in people:
             people.append(person)
     return people
+
+
+def _flag(
+    key: str, names: tuple[str, ...], on: tuple[str, ...], off: tuple[str, ...]
+) -> InventedParam:
+    """A required boolean said by words: `on` when true, `off` (often "": unsaid) when false."""
+    return InventedParam(
+        key,
+        names,
+        "boolean",
+        lambda rng, split: rng.random() < 0.5,
+        said=lambda rng, value: rng.choice(on if value else off),
+    )
 
 
 def _param(
@@ -776,6 +843,139 @@ TRAIN_TOOLS: tuple[InventedTool, ...] = (
             "number of words in: {text}",
             'count words in "{text}"',
             "words in this: {text}",
+        ),
+    ),
+    InventedTool(
+        ("rename_tag", "relabel", "rename_label"),
+        "Rename a tag on every item that carries it.",
+        (
+            _param("old", ("old_name", "from_name", "current_name"), "string", _LABELS),
+            _param("new", ("new_name", "to_name", "rename_to"), "string", _LABELS),
+        ),
+        (
+            "rename the tag {old} to {new}",
+            "call the {old} tag {new} from now on",
+            "use {new} in place of {old} as the tag",
+            "relabel everything tagged {old} as {new}",
+            "the {old} label should read {new}",
+            "{new}, not {old}, is the tag we want",
+            "swap the tag {old} out for {new}",
+            "tag name {new} instead of {old}",
+            "change the {old} tag to {new}",
+            "we say {new} now, so rename {old}",
+        ),
+        distinct=("old", "new"),
+    ),
+    InventedTool(
+        ("move_meeting", "reschedule_meeting", "shift_event"),
+        "Move a meeting from one start time to another.",
+        (
+            _param("old", ("from_time", "current_time", "start"), "string", _clock),
+            _param("new", ("to_time", "new_time", "target_time"), "string", _clock),
+        ),
+        (
+            "move my {old} meeting to {new}",
+            "{new} suits me better than {old} for the sync",
+            "reschedule the {old} call to {new}",
+            "book it at {new} instead of {old}",
+            "push the {old} slot to {new}",
+            "not {old}: make the meeting {new}",
+            "shift the meeting at {old} so it starts at {new}",
+            "can the {old} meeting start at {new}?",
+            "let's meet at {new} rather than {old}",
+            "the {old} meeting is now at {new}",
+        ),
+        distinct=("old", "new"),
+    ),
+    InventedTool(
+        ("swap_ingredient", "substitute_ingredient", "replace_ingredient"),
+        "Replace one ingredient of the saved recipe with another.",
+        (
+            _param("old", ("ingredient", "remove", "original"), "string", _INGREDIENTS),
+            _param("new", ("substitute", "replacement", "use_instead"), "string", _INGREDIENTS),
+        ),
+        (
+            "swap the {old} for {new} in the recipe",
+            "use {new} instead of {old}",
+            "replace {old} with {new}",
+            "substitute {new} for {old}",
+            "take out the {old} and put in {new}",
+            "I'm out of {old}, use {new}",
+            "make it with {new}, not {old}",
+            "{new} in place of the {old}, please",
+            "change {old} to {new} in that recipe",
+            "go with {new} over {old}",
+        ),
+        distinct=("old", "new"),
+    ),
+    InventedTool(
+        ("backup_database", "db_backup", "snapshot_database"),
+        "Back up a database.",
+        (
+            _param("database", ("database", "db_name"), "string", _DATABASES),
+            _flag(
+                "compress",
+                ("compress", "gzip"),
+                on=("compressed", "and compress it", "as a zipped file"),
+                off=("", "", "uncompressed", "without compression"),
+            ),
+        ),
+        (
+            "back up the {database} database {compress}",
+            "snapshot {database} {compress}",
+            "take a backup of {database} {compress}",
+            "{database} db backup {compress}",
+            "save a copy of {database} {compress}",
+            "make a {database} backup {compress} before the migration",
+            "can you back up {database} {compress}?",
+            "I need {database} backed up {compress}",
+        ),
+    ),
+    InventedTool(
+        ("mail_send", "compose_mail", "email_message"),
+        "Send an email.",
+        (
+            _param("to", ("to", "recipient"), "string", _PEOPLE),
+            _param("subject", ("subject", "title"), "string", _SUBJECTS),
+            _flag(
+                "urgent",
+                ("urgent", "high_priority"),
+                on=("and mark it urgent", "as high priority", "flagged important"),
+                off=("", "", "no rush", "at normal priority"),
+            ),
+        ),
+        (
+            "email {to} about {subject} {urgent}",
+            "send {to} a mail titled {subject} {urgent}",
+            "mail {to} re: {subject} {urgent}",
+            "write to {to} with the subject {subject} {urgent}",
+            "drop {to} a note on {subject} {urgent}",
+            "email {to}: {subject}, {urgent}",
+            "let {to} know about {subject} by mail {urgent}",
+            "can you email {to} about {subject} {urgent}?",
+        ),
+    ),
+    InventedTool(
+        ("export_report", "report_export", "download_report"),
+        "Export a report as a spreadsheet.",
+        (
+            _param("report", ("report", "report_name"), "string", _REPORTS),
+            _flag(
+                "archived",
+                ("include_archived", "with_archived"),
+                on=("including archived entries", "with the archived ones too"),
+                off=("", "", "active entries only", "skip the archived rows"),
+            ),
+        ),
+        (
+            "export the {report} report {archived}",
+            "download {report} {archived}",
+            "I want the {report} report as a spreadsheet, {archived}",
+            "get me {report} {archived}",
+            "pull the {report} numbers {archived}",
+            "{report} export {archived}",
+            "can I have the {report} report {archived}?",
+            "spreadsheet of {report}, {archived}",
         ),
     ),
 )

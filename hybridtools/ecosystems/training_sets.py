@@ -6,9 +6,14 @@ tool and parameter names change from sample to sample, 2-3 examples in the
 layout of `hybridtools.prompting` (the one the inference service uses), the
 right tool among distractors (sometimes only in the tool list), argument
 values copied from the request, and requests that need no tool answered in
-plain text. Guardrails teach plain answers when no tool is needed, refusals or
-questions for destructive commands, and ordinary calls for their safe
-look-alikes.
+plain text. Beyond copying spans in order, training samples also teach
+reading: flags the request implies in words ("and mark it urgent"; unsaid:
+false), old and new values said in either order ("use {new} in place of
+{old}"), an optional argument every example sets to one value the request
+never says (copied from the examples, left out where none shows it), and
+trailing chatter no value takes in. Guardrails teach plain answers when no
+tool is needed, refusals or questions for destructive commands, and ordinary
+calls for their safe look-alikes.
 
 Every sample is {"messages": [system, user, assistant], "meta": {...}}.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +51,51 @@ NEGATIVE_EXAMPLE_SHARE = 0.1
 # How many times the right tool appears among the examples: 0 = only in the tool list.
 RIGHT_EXAMPLE_COUNTS = (0, 1, 2, 3)
 RIGHT_EXAMPLE_WEIGHTS = (10, 50, 30, 10)
+# Tools whose values the request implies or orders freely (flags said in
+# words, a rename's old and new) are drawn this many times as often: they
+# teach reading a request, not copying its spans in order.
+READING_TOOL_WEIGHT = 2
+# Share of training tool variants with one optional argument that every
+# example of the tool sets to the same value the request never says (an
+# output format, a result limit): the answer copies it where examples show it
+# and leaves it out where none do, as IDE examples carry conventions
+# (line ranges, approval flags) no request spells.
+CONVENTION_SHARE = 0.25
+# Share of training requests that end in chatter no value takes in.
+CHATTER_SHARE = 0.15
+# Kept apart from the phrasing module's suffixes, held-out ones included, so
+# the skill (a value ends where the chatter starts) is taught on other words.
+_CHATTER = (
+    " if you can",
+    " cheers",
+    " ty",
+    " when possible",
+    " for now",
+    " today",
+    " btw",
+    ", no hurry",
+    " right away",
+    " as before",
+    " once more",
+    " thx!",
+)
+
+
+@dataclass(frozen=True)
+class _Convention:
+    names: tuple[str, ...]
+    json_type: str
+    values: tuple[Any, ...]
+
+
+_CONVENTIONS = (
+    _Convention(("format", "output_format"), "string", ("json", "text", "csv", "markdown")),
+    _Convention(("source", "client"), "string", ("assistant", "ide", "chat", "cli")),
+    _Convention(("max_results", "top_k"), "integer", (5, 10, 20, 25, 50, 100)),
+    _Convention(("dry_run", "preview"), "boolean", (True, False)),
+    _Convention(("timeout_seconds", "timeout"), "integer", (10, 30, 60, 120)),
+    _Convention(("api_version",), "string", ("v1", "v2", "2024-06-01")),
+)
 _SHELL_TOOL = InventedTool(
     ("run_shell", "exec_command", "shell_exec", "terminal_run"),
     "Run a shell command in the project folder and return its output.",
@@ -73,6 +124,8 @@ class _Variant:
     tool: InventedTool
     name: str
     parameter_names: dict[str, str]
+    # (argument name, JSON type, value) every call of this variant sets.
+    conventions: tuple[tuple[str, str, Any], ...] = ()
 
     def prompt_tool(self) -> PromptTool:
         properties: dict[str, Any] = {}
@@ -83,6 +136,8 @@ class _Variant:
             if param.json_type == "array":
                 schema["items"] = {"type": "string"}
             properties[self.parameter_names[param.key]] = schema
+        for name, json_type, _ in self.conventions:
+            properties[name] = {"type": json_type}
         required = [self.parameter_names[p.key] for p in self.tool.params if p.required]
         parameters = {"type": "object", "properties": properties, "required": required}
         return PromptTool(self.name, self.tool.description, parameters)
@@ -97,14 +152,24 @@ class _Variant:
         )
         template = rng.choice(choices)
         values = {param.key: param.make(rng, split) for param in self.tool.params}
+        _redraw_equal(rng, split, self.tool, values)
         arguments = {
             self.parameter_names[param.key]: values[param.key]
             for param in self.tool.params
             if "{" + param.key + "}" in template
         }
+        arguments.update((name, value) for name, _, value in self.conventions)
+        wording = template
+        for param in self.tool.params:
+            if param.said is not None:
+                slot = "{" + param.key + "}"
+                wording = _tidy(wording.replace(slot, param.said(rng, values.pop(param.key))))
         text_values = {key: _as_text(value) for key, value in values.items()}
-        request = phrase(rng, template, text_values, split=split, ask=template.endswith("?")).text
+        request = phrase(rng, wording, text_values, split=split, ask=wording.endswith("?")).text
         return request, arguments, template
+
+    def convention_names(self) -> set[str]:
+        return {name for name, _, _ in self.conventions}
 
 
 def tool_awareness_samples(n: int = 1000, seed: int = 0) -> list[Sample]:
@@ -160,10 +225,11 @@ def _awareness_samples(
     next_plain = 0
     samples: list[Sample] = []
     seen: set[str] = set()
+    teaching = split == "train"
     while len(samples) < n:
-        target_tool, *distractor_tools = rng.sample(tools, 4)
-        target = _variant(rng, target_tool)
-        distractors = [_variant(rng, tool) for tool in distractor_tools]
+        target_tool, *distractor_tools = _draw_tools(rng, tools, 4, weighted=teaching)
+        target = _variant(rng, target_tool, conventions=teaching)
+        distractors = [_variant(rng, tool, conventions=teaching) for tool in distractor_tools]
         if rng.random() < NO_TOOL_SHARE and next_plain < len(no_tool_pool):
             item = no_tool_pool[next_plain]
             next_plain += 1
@@ -180,7 +246,11 @@ def _call_sample(
     rng: random.Random, target: _Variant, distractors: list[_Variant], split: Split
 ) -> Sample:
     request, arguments, template = target.instance(rng, split)
+    if split == "train" and rng.random() < CHATTER_SHARE:
+        request += rng.choice(_CHATTER)
     right_count = rng.choices(RIGHT_EXAMPLE_COUNTS, RIGHT_EXAMPLE_WEIGHTS)[0]
+    if not right_count:  # no example shows the convention: nothing to copy it from
+        arguments = {k: v for k, v in arguments.items() if k not in target.convention_names()}
     total = max(right_count, rng.randint(2, 3))
     examples = [_example(rng, target, split, avoid_template=template) for _ in range(right_count)]
     used = distractors[: total - right_count]
@@ -198,6 +268,7 @@ def _call_sample(
         "tool": target.name,
         "right_examples": right_count,
         "negative_example": negative,
+        "convention": bool(right_count and target.conventions),
         "split": split,
         "expected_call": {"name": target.name, "arguments": arguments},
     }
@@ -253,9 +324,53 @@ def _as_negative(
     return example, False
 
 
-def _variant(rng: random.Random, tool: InventedTool) -> _Variant:
+def _variant(rng: random.Random, tool: InventedTool, conventions: bool = False) -> _Variant:
     names = {param.key: rng.choice(param.names) for param in tool.params}
-    return _Variant(tool, rng.choice(tool.names), names)
+    name = rng.choice(tool.names)
+    if not conventions or rng.random() >= CONVENTION_SHARE:
+        return _Variant(tool, name, names)
+    taken = set(names.values())
+    convention = rng.choice([c for c in _CONVENTIONS if not taken & set(c.names)])
+    chosen = (rng.choice(convention.names), convention.json_type, rng.choice(convention.values))
+    return _Variant(tool, name, names, (chosen,))
+
+
+def _draw_tools(
+    rng: random.Random, tools: tuple[InventedTool, ...], count: int, weighted: bool
+) -> list[InventedTool]:
+    """`count` different tools; with `weighted`, reading tools come up more often."""
+    if not weighted:
+        return rng.sample(tools, count)
+    weights = [READING_TOOL_WEIGHT if _teaches_reading(tool) else 1 for tool in tools]
+    chosen: list[InventedTool] = []
+    while len(chosen) < count:
+        tool = rng.choices(tools, weights)[0]
+        if tool not in chosen:
+            chosen.append(tool)
+    return chosen
+
+
+def _teaches_reading(tool: InventedTool) -> bool:
+    return bool(tool.distinct) or any(param.said is not None for param in tool.params)
+
+
+def _redraw_equal(
+    rng: random.Random, split: Split, tool: InventedTool, values: dict[str, Any]
+) -> None:
+    """Draws the tool's `distinct` values again until they differ (a rename to itself)."""
+    first, *others = tool.distinct or ("",)
+    for key in others:
+        for _ in range(20):
+            if values[key] != values[first]:
+                break
+            values[key] = next(p for p in tool.params if p.key == key).make(rng, split)
+
+
+def _tidy(wording: str) -> str:
+    """A template with a slot said as nothing: no double spaces or orphaned commas."""
+    wording = re.sub(r" {2,}", " ", wording).strip()
+    wording = re.sub(r" ([?,.:!])", r"\1", wording)
+    return re.sub(r",(\?|$)", r"\1", wording)
 
 
 def _dangerous(rng: random.Random, kind: str) -> tuple[str, str, dict]:
