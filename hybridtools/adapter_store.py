@@ -181,23 +181,48 @@ class AdapterStore:
             return None
 
     def seed_packaged_default(self, packaged: Path = PACKAGED_DEFAULT) -> AdapterVersion | None:
-        """Copies the adapter shipped with the code into an empty store and publishes it.
+        """Copies the adapter shipped with the code into the store, once per packaged build.
 
         A fresh checkout serves the default tool-awareness adapter at once
-        (it is committed with its manifest; `make adapter` retrains it).
+        (it is committed with its manifest; `make adapter` retrains it). A
+        store that holds only older builds of it (a checkout updated after a
+        retrain) gets the new build as its next version, served if the store
+        was serving an earlier build, so an adapter someone published stays
+        served; older versions stay for a rollback. None if nothing was added.
         """
         manifest_path = packaged / "manifest.json"
         if not manifest_path.exists():
             return None
         manifest = json.loads(manifest_path.read_text())
         name = manifest["name"]
-        if self._version_numbers(name):
+        held = self.versions(name)
+        if any(_same_build(version.manifest, manifest) for version in held):
+            return None
+        serving = self.serving()
+        upgrades_serving = (
+            serving is not None
+            and serving.name == name
+            and _from_package(serving.manifest, manifest)
+        )
+        if held and not upgrades_serving:
+            # The store serves something else (a published retrain, the base
+            # model): leave it as its operator set it.
             return None
         staging = self.staging_dir(name)
         for item in packaged.iterdir():
             if item.is_file():
                 shutil.copy2(item, staging / item.name)
         committed = self.commit(name, staging, manifest)
-        if self.serving() is None:
+        if serving is None or upgrades_serving:
             return self.publish(name, committed.version)
         return committed
+
+
+def _same_build(held: dict[str, Any], packaged: dict[str, Any]) -> bool:
+    keys = ("dataset_hash", "created_time")
+    return all(held.get(key) == packaged.get(key) for key in keys)
+
+
+def _from_package(held: dict[str, Any], packaged: dict[str, Any]) -> bool:
+    """A version seeded from an earlier packaged build (made by the same command)."""
+    return bool(packaged.get("command")) and held.get("command") == packaged.get("command")

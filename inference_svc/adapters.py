@@ -35,7 +35,11 @@ class AdapterManager:
 
     async def start(self, configured_default: str) -> None:
         """Seeds the packaged default adapter, then loads the serving one."""
-        await asyncio.to_thread(self.store.seed_packaged_default)
+        seeded = await asyncio.to_thread(self.store.seed_packaged_default)
+        if seeded is not None:
+            log.info(
+                "packaged default adapter added", adapter=seeded.label, served=seeded.published
+            )
         serving = await asyncio.to_thread(self.store.serving)
         name = serving.name if serving else configured_default
         if not name or name == BASE_ADAPTER:

@@ -7,7 +7,7 @@ and 1000 guardrail samples, one epoch. It writes the adapter and its manifest
 to `hybridtools/default_adapter/`, which the inference service seeds into an
 empty adapter store, so a fresh checkout serves it without training.
 
-On the shared 2-core development box one epoch takes hours (see the manifest's
+On the shared 2-core development box one epoch takes an hour or more (see the manifest's
 `training` figures); it resumes from its last checkpoint when rerun with the
 same --work-dir after an interruption.
 """
