@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.common.v1 import tools_pb2
-from hybridtools.core.files import write_json_atomic
+from hybridtools.core.files import exclusive_lock, write_json_atomic
 from hybridtools.core.timestamps import timestamp_from_iso
 
 BASE_ADAPTER = "base"  # the name that means "no adapter"
@@ -194,6 +194,12 @@ class AdapterStore:
         if not manifest_path.exists():
             return None
         manifest = json.loads(manifest_path.read_text())
+        # Inference replicas start together on one shared store: one seeds,
+        # the others then find the build there.
+        with exclusive_lock(self.root / ".seed.lock"):
+            return self._seed(packaged, manifest)
+
+    def _seed(self, packaged: Path, manifest: dict[str, Any]) -> AdapterVersion | None:
         name = manifest["name"]
         held = self.versions(name)
         if any(_same_build(version.manifest, manifest) for version in held):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hybridtools.adapter_store import AdapterStore
@@ -69,3 +71,19 @@ def test_a_store_serving_another_adapter_gets_the_build_unpublished(tmp_path: Pa
     added = store.seed_packaged_default(packaged_build(tmp_path / "old", "a" * 64, "2026-11-26"))
     assert added is not None and not added.published
     assert serving_label(store) == "cursor-tools@v1"
+
+
+def test_replicas_starting_together_seed_one_version(tmp_path: Path) -> None:
+    store_root = tmp_path / "adapters"
+    build = packaged_build(tmp_path / "new", "b" * 64, "2026-11-27")
+    start = threading.Barrier(4)
+
+    def start_replica(_: int) -> bool:
+        store = AdapterStore(store_root)  # each replica its own store object, one volume
+        start.wait()
+        return store.seed_packaged_default(build) is not None
+
+    with ThreadPoolExecutor(4) as pool:
+        seeded = list(pool.map(start_replica, range(4)))
+    assert seeded.count(True) == 1
+    assert [v.version for v in AdapterStore(store_root).versions("tool-awareness")] == [1]

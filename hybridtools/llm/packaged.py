@@ -10,15 +10,12 @@ local Hugging Face model directory and used as it is.
 
 from __future__ import annotations
 
-import fcntl
 import importlib.metadata
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from hybridtools.core.files import exclusive_lock
 from hybridtools.llm.threads import set_torch_threads
 
 logger = logging.getLogger(__name__)
@@ -120,23 +118,13 @@ def ensure_model_dir(base_model: str = DEFAULT_BASE_MODEL, cache_dir: Path | Non
     if (target / _COMPLETE_MARKER).is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(cache_dir / f".{base_model}.lock"):
+    with exclusive_lock(cache_dir / f".{base_model}.lock"):
         # Another process may have finished the copy while this one waited.
         if (target / _COMPLETE_MARKER).is_file():
             return target
         gguf_path = find_packaged_gguf(packaged.distribution, packaged.gguf_name)
         _convert_gguf(gguf_path, target)
     return target
-
-
-@contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a+") as lock_file:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
 def load_gguf_model(gguf_path: Path) -> PreTrainedModel:
