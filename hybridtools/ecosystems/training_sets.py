@@ -358,7 +358,9 @@ def _redraw_equal(
     rng: random.Random, split: Split, tool: InventedTool, values: dict[str, Any]
 ) -> None:
     """Draws the tool's `distinct` values again until they differ (a rename to itself)."""
-    first, *others = tool.distinct or ("",)
+    if not tool.distinct:
+        return
+    first, *others = tool.distinct
     for key in others:
         for _ in range(20):
             if values[key] != values[first]:
