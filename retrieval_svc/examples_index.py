@@ -36,7 +36,7 @@ from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed
 from retrieval_svc.lexical import document_terms, query_terms
 from retrieval_svc.sources import LoadedSource, validate_all
 from retrieval_svc.store import CollectionSchema, Hit, StoredPoint, VectorStore, point_id
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text
 
 log = structlog.get_logger(__name__)
 
@@ -216,8 +216,8 @@ class SearchResult:
     tool_likelihoods: list[tuple[str, float]] = field(default_factory=list)
 
 
-# A router's training data: positive requests, their vectors, their tools.
-RouterData = tuple[list[str], Sequence[Sequence[float]], list[str]]
+# A router's training data: positive requests and their tools.
+RouterData = tuple[list[str], list[str]]
 
 # Reads the source, given the ecosystem's current catalog (None for a new one).
 SourceLoader = Callable[[Catalog | None], LoadedSource]
@@ -493,7 +493,6 @@ class ExampleIndex:
             collection,
             lambda: (
                 [examples[i]["request"] for i in positives],
-                [vectors[i] for i in positives],
                 [examples[i].get("tool_name", "") for i in positives],
             ),
         )
@@ -599,7 +598,11 @@ class ExampleIndex:
         started = time.perf_counter()
         this_fit = threading.current_thread()
         try:
-            requests, vectors, tool_names = positives()
+            requests, tool_names = positives()
+            # In this thread, after the switch: the version already serves meanwhile.
+            vectors = embed_documents(
+                self._documents, [routing_text(r) for r in requests], self._cache
+            )
             router = fit_tool_router(requests, vectors, tool_names)
             if router is None:
                 return
@@ -652,8 +655,7 @@ class ExampleIndex:
         # In id order: the fit sees the same data in the same order on every replica.
         hits = sorted(self._store.scroll(collection, {"kind": "positive"}), key=lambda h: h.id)
         requests = [str(h.payload.get("request", "")) for h in hits]
-        vectors = embed_documents(self._documents, requests, self._cache)
-        return requests, vectors, [str(h.payload.get("tool_name", "")) for h in hits]
+        return requests, [str(h.payload.get("tool_name", "")) for h in hits]
 
     def _cached_router(self, collection: str) -> tuple[bool, ToolRouter | None]:
         """(still fresh, the router) as this process last saw it, without the store."""
@@ -700,7 +702,13 @@ class ExampleIndex:
             match["tool_name"] = list(tool_names)
         if exclude_trained:
             match["trained_in_adapter"] = False
-        vector = await self._queries.embed(query)
+        routing_words = routing_text(query) if rank_tools else query
+        if routing_words == query:
+            vector = routing_vector = await self._queries.embed(query)
+        else:  # both in one batch of the query embedder
+            vector, routing_vector = await asyncio.gather(
+                self._queries.embed(query), self._queries.embed(routing_words)
+            )
         collection = alias_name(eco)
         if state.lexical:
             ranked = self._fused_search(
@@ -718,7 +726,7 @@ class ExampleIndex:
             if not fresh:  # reading and parsing MBs of JSON stays off the event loop
                 router = await asyncio.to_thread(self._router, serving)
             if router is not None:
-                likelihoods = _restricted(router.likelihoods(query, vector), tool_names)
+                likelihoods = _restricted(router.likelihoods(query, routing_vector), tool_names)
         return SearchResult(
             eco,
             f"v{state.current}",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from inference_svc.prompt_builder import routed_tool
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router, word_shape
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text, word_shape
 
 REQUESTS = {
     "grep_search": [
@@ -124,3 +124,18 @@ def test_the_shape_of_a_path_tells_a_directory_from_a_file() -> None:
     zero = np.zeros(8, dtype=np.float32)
     assert router.likelihoods("show me the folder spec/models", zero)[0][0] == "list_dir"
     assert router.likelihoods("show me the file spec/user.ts", zero)[0][0] == "read_file"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "words"),
+    [
+        ("extend `src/app.py` with:\nimport os\n\nx = 1", "extend file with: code"),
+        ("show me the folder spec/models pls", "show me the folder folder pls"),
+        ("Summarize https://example.com/a and **/*.md", "Summarize link and pattern"),
+        ("run `pytest -q` in the background", "run `pytest -q` in the background"),
+        ("what is a closure?", "what is a closure?"),
+    ],
+)
+def test_the_routing_text_keeps_what_tells_the_tool(request_text: str, words: str) -> None:
+    # The embedding reads what the user asks, not the values (paths, pasted code).
+    assert routing_text(request_text) == words
