@@ -50,6 +50,7 @@ from hybridtools.prompting import (
     render_examples_section,
     render_tools_section,
 )
+from hybridtools.word_shapes import word_shape
 from inference_svc.backends.base import ChatTokenizer
 from inference_svc.detection import (
     DetectorWeights,
@@ -232,6 +233,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         composed=composed_arguments(examples, literals),
         punctuated=punctuated_arguments(examples, held),
         forms=value_forms(examples),
+        shapes=shaped_arguments(examples, held),
     )
 
 
@@ -310,6 +312,34 @@ def copied_arguments(examples: Sequence[RetrievedExample]) -> tuple[str, ...]:
             )
             copied[key] = copied.get(key, True) and spoken
     return tuple(sorted(key for key, held in copied.items() if held))
+
+
+def shaped_arguments(examples: Sequence[RetrievedExample], held: Collection[str]) -> dict[str, str]:
+    """The held arguments (`copied_arguments`) whose every shown value (or list item) has
+    one word shape (hybridtools.word_shapes), with that shape.
+
+    Held to any span of the request, the model had taken another word for a path:
+    `"target_file": "anything"` for "Is there anything odd in Gemfile?", `"filePaths":
+    ["refactoring"]` for "Context: refactoring vendors. look up the tests of
+    packages/invite/src/index.ts", beside examples whose values were all files.
+    """
+    shapes: dict[str, set[str | None]] = {}
+    for example in examples:
+        if not example.call_name:
+            continue
+        for key, value in example.call_arguments.items():
+            if key not in held:
+                continue
+            items = [value] if isinstance(value, str) else value
+            # A value of several words (a patch that starts "*** Begin") is no one word.
+            shapes.setdefault(key, set()).update(
+                word_shape(item) if len(item.split()) == 1 else None for item in items
+            )
+    return {
+        key: next(iter(found))
+        for key, found in sorted(shapes.items())
+        if len(found) == 1 and None not in found
+    }
 
 
 def punctuated_arguments(

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import warnings
 import zlib
 from collections import Counter
@@ -53,6 +52,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from hybridtools.word_shapes import word_shape
 
 # 2: word shapes among the fragments; 3: dotfiles and files named without an
 # extension are files; 4: the embedding is the routing text's (a router of an
@@ -67,41 +68,6 @@ GRAM_SIZES = (2, 3, 4)
 # A word's shape counts as this many fragments: one is lost among a
 # request's ~60 n-grams (half the gain at 3, the same at 10, offline).
 SHAPE_WEIGHT = 5
-_AROUND_A_NAME = "`'\",;:!?()[]{}<>"
-_URL = re.compile(r"(?:https?://|www\.)")
-_FILE = re.compile(r"\w\.[A-Za-z][A-Za-z0-9]{0,9}$")
-_DIRECTORY = re.compile(r"[\w.~-]*/[\w./~-]*")
-# ".gitignore", "config/.env.example": a file, though nothing stands before its dot.
-_DOTFILE = re.compile(r"(?:[\w.~-]*/)*\.[A-Za-z][\w.-]*")
-# Files known by a name with no extension, as they are written on disk.
-_EXTENSIONLESS_FILE = re.compile(
-    r"(?:[\w.~-]*/)*(?:Dockerfile|Containerfile|Makefile|GNUmakefile|Gemfile|Rakefile|Procfile"
-    r"|Jenkinsfile|Vagrantfile|Pipfile|Podfile|Brewfile|Justfile|Caddyfile|Tiltfile|CODEOWNERS"
-    r"|LICENSE|README)"
-)
-
-
-def word_shape(word: str) -> str | None:
-    """A word's shape, "url", "glob", "file" or "directory", or None for other words.
-
-    Not the detector's FILE_NAME / PATH / URL patterns (inference_svc): those
-    search whole requests, and a stored router's features must not move when
-    they are tuned (a change here needs a new FORMAT).
-    """
-    name = word.strip(_AROUND_A_NAME)
-    if _URL.match(name):
-        return "url"
-    if "*" in name:
-        return "glob"
-    if _FILE.search(name) and not name.endswith("..."):
-        return "file"
-    if _DOTFILE.fullmatch(name) or _EXTENSIONLESS_FILE.fullmatch(name):
-        return "file"
-    if _DIRECTORY.fullmatch(name) and any(char.isalpha() for char in name):
-        return "directory"
-    return None
-
-
 # The plain word standing for a named thing in the routing text.
 _SHAPE_WORDS = {"file": "file", "directory": "folder", "url": "link", "glob": "pattern"}
 

@@ -37,6 +37,11 @@ VOCAB = [
     b"http://",
     b"a.dev",
     b"/x",
+    b"any",
+    b"thing",
+    b"Gem",
+    b"file",
+    b"Gemfile",
 ]
 IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
 INDEX = TokenIndex(VOCAB)
@@ -495,3 +500,36 @@ def test_a_hole_linked_to_another_arguments_hole_copies_what_that_one_holds() ->
     unlinked = CopyBias(source, TokenIndex(FORM_VOCAB), JsonPosition(), 4.0, hints)
     unlinked.position.feed(b'{"name":"edit","arguments":{"code":"Fix ')
     assert {b"x=1", b"x=2"} <= form_favoured(unlinked)
+
+
+def test_a_held_argument_with_a_shape_copies_a_whole_word_of_that_shape() -> None:
+    source = "is there anything odd in `Gemfile`?"
+    shaped = CopyBias(
+        source,
+        INDEX,
+        JsonPosition(),
+        4.0,
+        CopyHints(exact=("command",), shapes={"command": "file"}),
+    )
+    call_prefix(shaped)
+    # Held to any word, the model had taken "anything" for the file.
+    assert b"any" in favoured(exact_bias_after(source))
+    assert favoured(shaped) == {b"Gem", b"Gemfile"}
+    decode_into(shaped, b"Gem")
+    assert favoured(shaped) == {b"file"}  # not closed inside the word
+    decode_into(shaped, b"file")
+    closing = favoured(shaped)
+    assert b'"' in closing and all(token.startswith(b'"') for token in closing)  # nor run on
+
+
+def test_a_shape_the_request_lacks_holds_the_value_as_before() -> None:
+    hints = CopyHints(exact=("command",), shapes={"command": "directory"})
+    bias = CopyBias("fire go test ./... now", INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    assert favoured(bias) == {b"go", b"fire"}
+
+
+def exact_bias_after(source: str) -> CopyBias:
+    bias = exact_bias(source)
+    call_prefix(bias)
+    return bias

@@ -14,6 +14,7 @@ from inference_svc.prompt_builder import (
     non_empty_lists,
     punctuated_arguments,
     rank_examples,
+    shaped_arguments,
 )
 from inference_svc.retrieval_client import RetrievedExample
 
@@ -211,3 +212,26 @@ def test_copy_hints_gather_every_rule_once() -> None:
     assert hints.punctuated == punctuated_arguments(shown) == ("question",)
     composed = [asked("ask me about the db", question="Which database?")]
     assert punctuated_arguments(composed) == ()  # not held: the model writes it
+
+
+def test_held_arguments_whose_values_all_have_one_shape_keep_it() -> None:
+    reads = [
+        asked("what's in src/app.py?", path="src/app.py", paths=["src/app.py"], note="app"),
+        asked(
+            "open `Gemfile` and lib/db.rb",
+            path="Gemfile",
+            paths=["Gemfile", "lib/db.rb"],
+            note="Gemfile",
+        ),
+        asked("list spec/models, not x.md", path="spec/models", paths=["x.md"], note="spec/models"),
+    ]
+    held = copied_arguments(reads)
+    assert held == ("note", "path", "paths")
+    # A directory among files: no one shape; a word that is no path: none at all.
+    assert shaped_arguments(reads, held) == {"paths": "file"}
+    assert shaped_arguments(reads[:2], held) == {"path": "file", "paths": "file"}
+    assert shaped_arguments(reads[:2], ("paths",)) == {"paths": "file"}  # held ones only
+    patches = [
+        asked("apply:\n*** Begin Patch\n*** End Patch", input="*** Begin Patch\n*** End Patch")
+    ]
+    assert shaped_arguments(patches, ("input",)) == {}  # "***": no glob, several words

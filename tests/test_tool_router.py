@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from hybridtools.word_shapes import word_shape
 from inference_svc.prompt_builder import routed_tool
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text, word_shape
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text
 
 REQUESTS = {
     "grep_search": [

@@ -54,3 +54,7 @@ class CopyHints:
     # Argument -> the forms of its shown values. The value is held to one that fits the
     # request (pasted code or not), each hole to a copy from the request.
     forms: Mapping[str, tuple[ValueForm, ...]] = field(default_factory=dict)
+    # Held argument -> the shape (hybridtools.word_shapes: "file", "directory", "url",
+    # "glob") of every value the shown examples gave it: held to a whole word of this
+    # request of that shape, where the request has one ("Gemfile", not "anything").
+    shapes: Mapping[str, str] = field(default_factory=dict)

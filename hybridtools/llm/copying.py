@@ -78,6 +78,7 @@ import torch
 from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.json_position import JsonPosition
 from hybridtools.llm.request_text import PASTED_BLOCK, quoted_segments, word_spans
+from hybridtools.word_shapes import word_shape
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
@@ -99,6 +100,8 @@ def escaped_source(text: str) -> bytes:
 _OPENING_BRACKETS = "([{"
 # Trailing characters that end a sentence rather than a word.
 _TRAILING_PUNCTUATION = ",;:!?`'\""
+# What may stand around a named thing without being part of it.
+_AROUND_A_WORD = "`'\",;:!?()[]{}<>"
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,36 @@ class Segments:
     block: int | None = None
 
 
-def find_segments(text: str) -> Segments:
-    offsets = [0]  # each character's offset in the escaped source
+def _escaped_offsets(text: str) -> list[int]:
+    """Each character's offset in the escaped source, and the end's."""
+    offsets = [0]
     for char in text:
         plain = " " <= char < "\x7f" and char not in '"\\'
         offsets.append(offsets[-1] + (1 if plain else len(escaped_source(char))))
+    return offsets
+
+
+def shaped_words(text: str) -> dict[str, dict[int, int]]:
+    """Shape (hybridtools.word_shapes) -> start -> end of the request's words of that
+    shape, in the escaped source's offsets, without the quotes, brackets or punctuation
+    around them (`Gemfile` of "odd in `Gemfile`?")."""
+    offsets = _escaped_offsets(text)
+    found: dict[str, dict[int, int]] = {}
+    for start, end in word_spans(text, _TRAILING_PUNCTUATION):
+        shape = word_shape(text[start:end])
+        if shape is None:
+            continue
+        while start < end and text[start] in _AROUND_A_WORD:
+            start += 1
+        while end > start and text[end - 1] in _AROUND_A_WORD:
+            end -= 1
+        if start < end:
+            found.setdefault(shape, {})[offsets[start]] = offsets[end]
+    return found
+
+
+def find_segments(text: str) -> Segments:
+    offsets = _escaped_offsets(text)
     # Raw start -> raw end of quoted segments and the block.
     enclosed = quoted_segments(text)
     block = PASTED_BLOCK.search(text)
@@ -219,6 +247,14 @@ class CopyBias:
         self._composed = frozenset(hints.composed) - self._exact
         self._punctuated = frozenset(hints.punctuated) & self._exact
         self._segments = find_segments(source)
+        # Held argument -> the request's words of the shape its shown values had
+        # (start -> end); an argument whose shape the request lacks is held as any other.
+        words = shaped_words(source) if hints.shapes else {}
+        self._shaped = {
+            key: words[shape]
+            for key, shape in hints.shapes.items()
+            if key in self._exact and shape in words
+        }
         self._starts = sorted(self._segments.starts)
         pasted = self._segments.block is not None
         self._forms: dict[str, tuple[_Form, ...]] = {}
@@ -332,7 +368,11 @@ class CopyBias:
                 value = value[len(literal) - 1 :]  # after a template: the request's words
         exact = key in self._exact
         return self._span_continuations(
-            value, exact, key not in self._composed, key in self._punctuated
+            value,
+            exact,
+            key not in self._composed,
+            key in self._punctuated,
+            self._shaped.get(key or ""),
         ), exact
 
     def _form_openings(self, forms: Sequence[_Form]) -> set[int]:
@@ -466,10 +506,14 @@ class CopyBias:
         exact: bool = False,
         may_end: bool = True,
         keep_punctuation: bool = False,
+        shaped: dict[int, int] | None = None,
     ) -> list[int]:
+        """`shaped`: the only words (start -> end) a held value may be."""
         source = self._source
 
         def may_close(start: int, end: int) -> bool:
+            if shaped is not None:
+                return shaped.get(start) == end
             if exact:
                 return self._may_close_exact(start, end, before_punctuation=not keep_punctuation)
             return self._may_close(start, end)
@@ -481,7 +525,10 @@ class CopyBias:
             while start != -1:
                 # A held value began where a segment does: its copies elsewhere ("c" of
                 # "Exec" for the "c" of "celery") neither end nor continue it.
-                if not exact or start in self._segments.starts:
+                if shaped is not None:
+                    if start in shaped and start + len(value) <= shaped[start]:
+                        positions.append(start + len(value))
+                elif not exact or start in self._segments.starts:
                     positions.append(start + len(value))
                 start = source.find(value, start + 1)
             if any(
@@ -497,13 +544,16 @@ class CopyBias:
             written = [v for v in self.position.argument_strings if v]
             positions = [
                 start
-                for start in self._starts
+                for start in (sorted(shaped) if shaped is not None else self._starts)
                 if not any(source.startswith(v, start) for v in written)
             ]
         else:
             positions = self._starts
         for position in positions:
-            favoured.update(self._index.starting(source[position : position + _MAX_TOKEN_BYTES]))
+            until = position + _MAX_TOKEN_BYTES
+            if shaped is not None:  # not past the end of the word it copies
+                until = min(until, max(e for s, e in shaped.items() if s <= position))
+            favoured.update(self._index.starting(source[position:until]))
         return sorted(favoured)
 
     def apply(self, logits: torch.Tensor) -> None:

@@ -1,0 +1,44 @@
+"""The shape of a word that names something a tool reaches: a file, a directory, a glob, a URL.
+
+The tool router counts shapes among its features (retrieval_svc/tool_router.py,
+ADR 0009) and the local engine holds an argument whose shown values all had
+one shape to the request's words of that shape (hybridtools.llm.copying).
+"""
+
+from __future__ import annotations
+
+import re
+
+_AROUND_A_NAME = "`'\",;:!?()[]{}<>"
+_URL = re.compile(r"(?:https?://|www\.)")
+_FILE = re.compile(r"\w\.[A-Za-z][A-Za-z0-9]{0,9}$")
+_DIRECTORY = re.compile(r"[\w.~-]*/[\w./~-]*")
+# ".gitignore", "config/.env.example": a file, though nothing stands before its dot.
+_DOTFILE = re.compile(r"(?:[\w.~-]*/)*\.[A-Za-z][\w.-]*")
+# Files known by a name with no extension, as they are written on disk.
+_EXTENSIONLESS_FILE = re.compile(
+    r"(?:[\w.~-]*/)*(?:Dockerfile|Containerfile|Makefile|GNUmakefile|Gemfile|Rakefile|Procfile"
+    r"|Jenkinsfile|Vagrantfile|Pipfile|Podfile|Brewfile|Justfile|Caddyfile|Tiltfile|CODEOWNERS"
+    r"|LICENSE|README)"
+)
+
+
+def word_shape(word: str) -> str | None:
+    """A word's shape, "url", "glob", "file" or "directory", or None for other words.
+
+    Not the detector's FILE_NAME / PATH / URL patterns (inference_svc): those
+    search whole requests, and a stored tool router's features must not move
+    when they are tuned (a change here needs a new retrieval_svc.tool_router.FORMAT).
+    """
+    name = word.strip(_AROUND_A_NAME)
+    if _URL.match(name):
+        return "url"
+    if "*" in name:
+        return "glob"
+    if _FILE.search(name) and not name.endswith("..."):
+        return "file"
+    if _DOTFILE.fullmatch(name) or _EXTENSIONLESS_FILE.fullmatch(name):
+        return "file"
+    if _DIRECTORY.fullmatch(name) and any(char.isalpha() for char in name):
+        return "directory"
+    return None
