@@ -45,6 +45,10 @@ escapes as quotes or inventing a pasted file's content. Such a value may also
 end before a sentence's closing punctuation or a line break (not before the
 punctuation where the shown copies kept theirs, `punctuated`: a question's
 "?"), and does not start where another argument's value of the call did.
+Where every shown value of a held argument was one word of one shape (a
+file, a directory, a glob, a URL: `shapes`, hybridtools.word_shapes), the
+value is a whole word of the request of that shape, if it has one: "anything"
+had been copied as the file of "Is there anything odd in Gemfile?".
 
 Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
