@@ -31,6 +31,8 @@ def word_shape(word: str) -> str | None:
     when they are tuned (a change here needs a new retrieval_svc.tool_router.FORMAT).
     """
     name = word.strip(_AROUND_A_NAME)
+    if name.endswith(".") and not name.endswith(".."):
+        name = name[:-1]  # a sentence's full stop: "read src/app.py."
     if _URL.match(name):
         return "url"
     if "*" in name:

@@ -533,3 +533,12 @@ def exact_bias_after(source: str) -> CopyBias:
     bias = exact_bias(source)
     call_prefix(bias)
     return bias
+
+
+def test_a_shaped_word_ends_before_its_sentences_full_stop() -> None:
+    hints = CopyHints(exact=("command",), shapes={"command": "file"})
+    bias = CopyBias("anything odd in Gemfile. thanks", INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    assert favoured(bias) == {b"Gem", b"Gemfile"}
+    decode_into(bias, b"Gemfile")
+    assert b'"' in favoured(bias)

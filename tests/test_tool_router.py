@@ -105,6 +105,9 @@ def test_the_prompt_builder_follows_a_confident_known_tool_only() -> None:
         ("models", None),
         ("...", None),
         ("1/2", None),
+        ("src/app.py.", "file"),
+        ("Gemfile.", "file"),
+        ("etc.", None),
     ],
 )
 def test_word_shapes(word: str, shape: str | None) -> None:
@@ -135,6 +138,10 @@ def test_the_shape_of_a_path_tells_a_directory_from_a_file() -> None:
         ("Summarize https://example.com/a and **/*.md", "Summarize link and pattern"),
         ("run `pytest -q` in the background", "run `pytest -q` in the background"),
         ("what is a closure?", "what is a closure?"),
+        ("Context: refactoring billing. run `make test`", "run `make test`"),
+        ("The build is red. Debugging. grep TODO", "grep TODO"),
+        ("Open src/app.py. Then run it.", "Open file Then run it."),
+        ("Is it fine? If so, go on.", "If so, go on."),
     ],
 )
 def test_the_routing_text_keeps_what_tells_the_tool(request_text: str, words: str) -> None:

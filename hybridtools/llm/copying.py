@@ -148,6 +148,8 @@ def shaped_words(text: str) -> dict[str, dict[int, int]]:
             start += 1
         while end > start and text[end - 1] in _AROUND_A_WORD:
             end -= 1
+        if text[start:end].endswith(".") and not text[start:end].endswith(".."):
+            end -= 1  # a sentence's full stop, as word_shape reads it
         if start < end:
             found.setdefault(shape, {})[offsets[start]] = offsets[end]
     return found
