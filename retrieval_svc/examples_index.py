@@ -254,6 +254,13 @@ class ExampleIndex:
         # ends without storing what it fitted.
         self._router_fits: dict[str, threading.Thread] = {}
         self._router_fits_guard = threading.Lock()
+        # Set as the service stops: a fit then cut short (its cache or store closed
+        # under it) is fitted again at the next start, not reported as a failure.
+        self._stopping = threading.Event()
+
+    def stop_router_fits(self) -> None:
+        """Called before the store and the embedding cache close."""
+        self._stopping.set()
 
     # -- metadata -----------------------------------------------------------
 
@@ -619,7 +626,10 @@ class ExampleIndex:
                 elapsed_ms=round((time.perf_counter() - started) * 1000),
             )
         except Exception as exc:  # noqa: BLE001 - the version serves without one
-            log.warning("tool router not fitted", collection=collection, error=str(exc))
+            if self._stopping.is_set():
+                log.info("tool router fit cut short by the stop", collection=collection)
+            else:
+                log.warning("tool router not fitted", collection=collection, error=str(exc))
         finally:
             with self._router_fits_guard:
                 if self._router_fits.get(collection) is this_fit:

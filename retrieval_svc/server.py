@@ -91,7 +91,7 @@ def build_service(
         await asyncio.to_thread(examples.fit_missing_routers)
         reference = ReferenceIndex(opened, batcher, document_model, cache)
         servicer.attach(examples, reference)
-        parts.update(store=opened, batcher=batcher, cache=cache)
+        parts.update(store=opened, batcher=batcher, cache=cache, examples=examples)
         log.info(
             "retrieval ready",
             embedder=f"{document_model.model_name} on {document_model.runtime}",
@@ -99,6 +99,9 @@ def build_service(
         )
 
     async def stop() -> None:
+        examples = parts.get("examples")
+        if isinstance(examples, ExampleIndex):
+            examples.stop_router_fits()  # a fit cut short now is redone at the next start
         batcher = parts.get("batcher")
         if isinstance(batcher, QueryBatcher):
             await batcher.stop()

@@ -147,3 +147,26 @@ def test_the_shape_of_a_path_tells_a_directory_from_a_file() -> None:
 def test_the_routing_text_keeps_what_tells_the_tool(request_text: str, words: str) -> None:
     # The embedding reads what the user asks, not the values (paths, pasted code).
     assert routing_text(request_text) == words
+
+
+def test_a_fit_cut_short_by_the_services_stop_is_no_failure() -> None:
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    from retrieval_svc.examples_index import ExampleIndex
+
+    def closed_cache() -> tuple[list[str], list[str]]:
+        raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+    # Nothing but the fit's own bookkeeping runs on this path: no store, no embedder.
+    index = ExampleIndex(None, None, None)  # type: ignore[arg-type]
+    with capture_logs() as running:
+        index._fit_router("tool_examples__x__v1", closed_cache)
+    assert [e["log_level"] for e in running] == ["warning"]  # a real failure, said so
+    index.stop_router_fits()
+    with capture_logs() as stopping:
+        index._fit_router("tool_examples__x__v1", closed_cache)
+    assert [(e["log_level"], e["event"]) for e in stopping] == [
+        ("info", "tool router fit cut short by the stop")
+    ]
