@@ -23,6 +23,19 @@ _EXTENSIONLESS_FILE = re.compile(
 )
 
 
+def name_span(word: str) -> tuple[int, int]:
+    """Where the name inside `word` starts and ends: without the quotes, brackets or
+    punctuation around it, nor a sentence's full stop ("`src/app.py`." -> src/app.py)."""
+    start, end = 0, len(word)
+    while start < end and word[start] in _AROUND_A_NAME:
+        start += 1
+    while end > start and word[end - 1] in _AROUND_A_NAME:
+        end -= 1
+    if word[start:end].endswith(".") and not word[start:end].endswith(".."):
+        end -= 1
+    return start, end
+
+
 def word_shape(word: str) -> str | None:
     """A word's shape, "url", "glob", "file" or "directory", or None for other words.
 
@@ -30,9 +43,8 @@ def word_shape(word: str) -> str | None:
     search whole requests, and a stored tool router's features must not move
     when they are tuned (a change here needs a new retrieval_svc.tool_router.FORMAT).
     """
-    name = word.strip(_AROUND_A_NAME)
-    if name.endswith(".") and not name.endswith(".."):
-        name = name[:-1]  # a sentence's full stop: "read src/app.py."
+    start, end = name_span(word)
+    name = word[start:end]
     if _URL.match(name):
         return "url"
     if "*" in name:

@@ -82,7 +82,7 @@ import torch
 from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.json_position import JsonPosition
 from hybridtools.llm.request_text import PASTED_BLOCK, quoted_segments, word_spans
-from hybridtools.word_shapes import word_shape
+from hybridtools.word_shapes import name_span, word_shape
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
@@ -104,8 +104,6 @@ def escaped_source(text: str) -> bytes:
 _OPENING_BRACKETS = "([{"
 # Trailing characters that end a sentence rather than a word.
 _TRAILING_PUNCTUATION = ",;:!?`'\""
-# What may stand around a named thing without being part of it.
-_AROUND_A_WORD = "`'\",;:!?()[]{}<>"
 
 
 @dataclass(frozen=True)
@@ -140,18 +138,13 @@ def shaped_words(text: str) -> dict[str, dict[int, int]]:
     around them (`Gemfile` of "odd in `Gemfile`?")."""
     offsets = _escaped_offsets(text)
     found: dict[str, dict[int, int]] = {}
-    for start, end in word_spans(text, _TRAILING_PUNCTUATION):
-        shape = word_shape(text[start:end])
+    for word_start, word_end in word_spans(text, _TRAILING_PUNCTUATION):
+        word = text[word_start:word_end]
+        shape = word_shape(word)
         if shape is None:
             continue
-        while start < end and text[start] in _AROUND_A_WORD:
-            start += 1
-        while end > start and text[end - 1] in _AROUND_A_WORD:
-            end -= 1
-        if text[start:end].endswith(".") and not text[start:end].endswith(".."):
-            end -= 1  # a sentence's full stop, as word_shape reads it
-        if start < end:
-            found.setdefault(shape, {})[offsets[start]] = offsets[end]
+        start, end = name_span(word)
+        found.setdefault(shape, {})[offsets[word_start + start]] = offsets[word_start + end]
     return found
 
 
