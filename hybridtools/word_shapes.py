@@ -3,12 +3,19 @@
 The tool router counts shapes among its features (retrieval_svc/tool_router.py,
 ADR 0009) and the local engine holds an argument whose shown values all had
 one shape to the request's words of that shape (hybridtools.llm.copying).
+Both also pass over the short sentences before a request proper that name
+nothing of the kind (`context_end`).
 """
 
 from __future__ import annotations
 
 import re
 
+# A sentence before the request proper ("Context: refactoring billing. "): it
+# ends with a word's full stop (not "go test ./... " nor "ruff check . "), and
+# quotes nothing (not "can we add `pandas`? ").
+_CONTEXT_SENTENCE = re.compile(r"[^`\"]{0,79}?\w[.?!]\s+")
+_MAX_CONTEXT_SENTENCES = 2
 _AROUND_A_NAME = "`'\",;:!?()[]{}<>"
 _URL = re.compile(r"(?:https?://|www\.)")
 _FILE = re.compile(r"\w\.[A-Za-z][A-Za-z0-9]{0,9}$")
@@ -56,3 +63,19 @@ def word_shape(word: str) -> str | None:
     if _DIRECTORY.fullmatch(name) and any(char.isalpha() for char in name):
         return "directory"
     return None
+
+
+def context_end(line: str) -> int:
+    """Where the request proper starts in its first `line`: after up to two short
+    sentences (80 characters at most) that name nothing with a shape and have more
+    of the line after them ("Context: refactoring billing. ", "Trying to fix a bug
+    in quiz handling. "). They tell the task, not the tool nor its arguments."""
+    start = 0
+    for _ in range(_MAX_CONTEXT_SENTENCES):
+        sentence = _CONTEXT_SENTENCE.match(line, start)
+        if sentence is None or sentence.end() == len(line):
+            break
+        if any(word_shape(word) for word in sentence.group().split()):
+            break  # "Open src/app.py. ..." is the request itself
+        start = sentence.end()
+    return start

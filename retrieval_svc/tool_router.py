@@ -28,8 +28,9 @@ word replaced by the plain word for its shape, and a pasted block by "code":
 the embedding of the whole request is mostly its values (a path's words, a
 pasted file), which say nothing of the tool; of its intent it keeps little.
 Offline, the right tool first for 2,014 -> 2,057 of 2,400 held-out requests
-(three draws; ADR 0009, amendment of 2026-11-27 evening), 2,099 with short
-context sentences before the request left out.
+(three draws; ADR 0009, amendment of 2026-11-27 evening), 2,094 with short
+context sentences before the request left out (`hybridtools.word_shapes.
+context_end`), 2,095 once a command's dot no longer ended such a sentence.
 
 Multinomial logistic regression with an L2 penalty, fitted with L-BFGS on
 torch (already the project's dependency) from the version's positive
@@ -46,7 +47,6 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import warnings
 import zlib
 from collections import Counter
@@ -55,13 +55,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hybridtools.word_shapes import word_shape
+from hybridtools.word_shapes import context_end, word_shape
 
 # 2: word shapes among the fragments; 3: dotfiles and files named without an
 # extension are files; 4: the embedding is the routing text's; 5: without context
-# sentences, and a word's full stop is not part of its shape (a router of an older
-# format is refitted at the next start or swap).
-FORMAT = 5
+# sentences, and a word's full stop is not part of its shape; 6: a context sentence
+# ends after a word and quotes nothing ("go test ./... " is none) (a router of an
+# older format is refitted at the next start or swap).
+FORMAT = 6
 # Inverse of the L2 penalty's strength, as scikit-learn's C (per example
 # summed loss): 100 put the right tool first for 80-82% offline, 10 for 77%.
 PENALTY_C = 100.0
@@ -71,9 +72,6 @@ GRAM_SIZES = (2, 3, 4)
 # A word's shape counts as this many fragments: one is lost among a
 # request's ~60 n-grams (half the gain at 3, the same at 10, offline).
 SHAPE_WEIGHT = 5
-# A sentence before the request proper, as the routing text leaves it out.
-_CONTEXT_SENTENCE = re.compile(r".{1,80}?[.?!]\s+")
-_MAX_CONTEXT_SENTENCES = 2
 # The plain word standing for a named thing in the routing text.
 _SHAPE_WORDS = {"file": "file", "directory": "folder", "url": "link", "glob": "pattern"}
 
@@ -89,13 +87,7 @@ def routing_text(request: str) -> str:
     out: they tell the task, not the tool.
     """
     first_line, _, rest = request.strip().partition("\n")
-    for _ in range(_MAX_CONTEXT_SENTENCES):
-        sentence = _CONTEXT_SENTENCE.match(first_line)
-        if sentence is None or sentence.end() == len(first_line):
-            break
-        if any(word_shape(word) for word in sentence.group().split()):
-            break  # "Open src/app.py. ..." is the request itself
-        first_line = first_line[sentence.end() :]
+    first_line = first_line[context_end(first_line) :]
     words = [_SHAPE_WORDS.get(word_shape(word) or "", word) for word in first_line.split()]
     if rest.strip():
         words.append("code")

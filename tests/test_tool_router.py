@@ -142,6 +142,10 @@ def test_the_shape_of_a_path_tells_a_directory_from_a_file() -> None:
         ("The build is red. Debugging. grep TODO", "grep TODO"),
         ("Open src/app.py. Then run it.", "Open file Then run it."),
         ("Is it fine? If so, go on.", "If so, go on."),
+        # A command's dot is no sentence's end, a question that quotes is the request.
+        ("fire off go test ./... pls", "fire off go test ./... pls"),
+        ("type ruff check . in the shell", "type ruff check . in the shell"),
+        ("can we add `pandas`? use pip", "can we add `pandas`? use pip"),
     ],
 )
 def test_the_routing_text_keeps_what_tells_the_tool(request_text: str, words: str) -> None:
