@@ -43,6 +43,7 @@ from typing import Any
 from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.catalog import Catalog, ToolSpec
 from hybridtools.llm.copy_hints import CopyHints
+from hybridtools.llm.request_text import cue_word
 from hybridtools.prompting import (
     PromptExample,
     PromptTool,
@@ -234,6 +235,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         punctuated=punctuated_arguments(examples, held),
         forms=value_forms(examples),
         shapes=shaped_arguments(examples, held),
+        cues=cued_arguments(examples, held),
     )
 
 
@@ -340,6 +342,45 @@ def shaped_arguments(examples: Sequence[RetrievedExample], held: Collection[str]
         for key, found in sorted(shapes.items())
         if len(found) == 1 and None not in found
     }
+
+
+def cued_arguments(
+    examples: Sequence[RetrievedExample], held: Collection[str]
+) -> dict[str, frozenset[str]]:
+    """Per held argument (`copied_arguments`), the words that stand just before its
+    values in the shown requests (`cue_word`: "for" of "search for `TODO` in the
+    `src` folder", "in" for the folder).
+
+    Held to any span of the request, the model can take one argument's words for
+    another's: the old string of "I'd rather have &[Order] than Vec<Order>" came
+    back as the new one. Where shown old strings came after "than", the new one
+    does not start there (hybridtools.llm.copying). Holding a value to the words
+    after its own cues went wrong where the examples' cues differed from the
+    request's ("regex search `x`" gave "search", after "regex"; ADR 0008): the cues
+    only keep a value from the words after another argument's.
+    """
+    cues: dict[str, set[str]] = {}
+    for example in examples:
+        if not example.call_name:
+            continue
+        for key, value in example.call_arguments.items():
+            if key not in held:
+                continue
+            for item in [value] if isinstance(value, str) else value:
+                start = _word_start(example.request, item)
+                cue = None if start is None else cue_word(example.request, start)
+                if cue is not None:
+                    cues.setdefault(key, set()).add(cue)
+    return {key: frozenset(words) for key, words in sorted(cues.items()) if words}
+
+
+def _word_start(text: str, value: str) -> int | None:
+    """Where `value` first occurs in `text` at a word's start (after a space, a quote or
+    a bracket), if it does."""
+    start = text.find(value)
+    while start > 0 and not (text[start - 1].isspace() or text[start - 1] in "`'\"([{"):
+        start = text.find(value, start + 1)
+    return start if start > 0 else None
 
 
 def punctuated_arguments(

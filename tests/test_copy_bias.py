@@ -7,6 +7,7 @@ import torch
 from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.copying import CopyBias, TokenIndex, escaped_source, find_segments
 from hybridtools.llm.json_position import JsonPosition
+from hybridtools.llm.request_text import cue_word
 
 # A small vocabulary as byte strings, in the shape of a BPE tokenizer's.
 VOCAB = [
@@ -542,3 +543,45 @@ def test_a_shaped_word_ends_before_its_sentences_full_stop() -> None:
     assert favoured(bias) == {b"Gem", b"Gemfile"}
     decode_into(bias, b"Gemfile")
     assert b'"' in favoured(bias)
+
+
+def test_a_held_value_does_not_start_after_another_arguments_cue_words() -> None:
+    source = "I'd rather have pip than go"
+    cues = {"command": frozenset({"with"}), "other": frozenset({"than"})}
+    hints = CopyHints(exact=("command", "other"), cues=cues)
+    bias = CopyBias(source, INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    # Held to any word, the model had taken the old value for the new one.
+    assert {b"pip", b"go"} <= favoured(exact_bias_after(source))
+    assert favoured(bias) == {b"pip"}
+
+
+def test_cue_words_shared_absent_or_not_held_leave_the_value_as_before() -> None:
+    source = "I'd rather have pip than go"
+    before = favoured(exact_bias_after(source))
+    for cues, held in (
+        ({"command": frozenset({"than"}), "other": frozenset({"than"})}, ("command", "other")),
+        ({"command": frozenset({"with"}), "other": frozenset({"by"})}, ("command", "other")),
+        ({"other": frozenset({"than"})}, ("command",)),  # "other" is not held: no cue
+    ):
+        bias = CopyBias(source, INDEX, JsonPosition(), 4.0, CopyHints(exact=held, cues=cues))
+        call_prefix(bias)
+        assert favoured(bias) == before
+
+
+def test_a_cue_word_is_the_word_before_a_value_past_determiners() -> None:
+    text = "search for `TODO` in the `src` folder"
+    assert cue_word(text, text.index("TODO")) == "for"
+    assert cue_word(text, text.index("src")) == "in"
+    assert cue_word(text, 0) is None
+    text = "install the Jupyter extension (ms-toolsai.jupyter)"
+    assert cue_word(text, text.index("Jupyter")) == "install"
+    assert cue_word(text, text.index("ms-")) == "extension"
+
+
+def test_a_held_value_starts_in_the_request_proper_not_in_its_context() -> None:
+    source = "Debugging fire. run go test"
+    free = new_bias(source)
+    call_prefix(free)
+    assert {b"fire", b"go"} <= favoured(free)  # a favoured value may start anywhere
+    assert favoured(exact_bias_after(source)) == {b"run", b"go"}  # not "fire" of the context

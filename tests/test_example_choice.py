@@ -9,6 +9,7 @@ from inference_svc.prompt_builder import (
     composed_arguments,
     copied_arguments,
     copy_hints,
+    cued_arguments,
     dominant_tool,
     example_literals,
     non_empty_lists,
@@ -235,3 +236,20 @@ def test_held_arguments_whose_values_all_have_one_shape_keep_it() -> None:
         asked("apply:\n*** Begin Patch\n*** End Patch", input="*** Begin Patch\n*** End Patch")
     ]
     assert shaped_arguments(patches, ("input",)) == {}  # "***": no glob, several words
+
+
+def test_held_arguments_keep_the_words_that_stood_before_their_values() -> None:
+    searches = [
+        asked("search for `TODO` in the `src` folder", regex="TODO", path="src"),
+        asked("I want &[T] rather than Vec<T>", regex="Vec<T>", path="&[T]"),
+        asked("grep TODO, in lib", regex="TODO", path="lib"),
+    ]
+    held = copied_arguments(searches)
+    assert cued_arguments(searches, held) == {
+        "path": frozenset({"in", "want"}),
+        "regex": frozenset({"for", "than", "grep"}),
+    }
+    assert cued_arguments(searches, ("regex",)) == {"regex": frozenset({"for", "than", "grep"})}
+    # A value at the request's start has no word before it; "TODO" inside "XTODO" is no word.
+    assert cued_arguments([asked("TODO: find XTODO", regex="TODO")], ("regex",)) == {}
+    assert copy_hints(searches).cues == cued_arguments(searches, held)

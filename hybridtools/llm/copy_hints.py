@@ -58,3 +58,7 @@ class CopyHints:
     # "glob") of every value the shown examples gave it: held to a whole word of this
     # request of that shape, where the request has one ("Gemfile", not "anything").
     shapes: Mapping[str, str] = field(default_factory=dict)
+    # Held argument -> the words just before its copies in the shown requests
+    # (hybridtools.llm.request_text.cue_word: "than" for the old string of "I want x
+    # rather than y"): another held value does not start after one of them.
+    cues: Mapping[str, frozenset[str]] = field(default_factory=dict)

@@ -48,7 +48,12 @@ punctuation where the shown copies kept theirs, `punctuated`: a question's
 Where every shown value of a held argument was one word of one shape (a
 file, a directory, a glob, a URL: `shapes`, hybridtools.word_shapes), the
 value is a whole word of the request of that shape, if it has one: "anything"
-had been copied as the file of "Is there anything odd in Gemfile?".
+had been copied as the file of "Is there anything odd in Gemfile?". A held
+value starts in the request proper, not in a sentence of context before it
+("Trying to fix a bug in team handling. "), and not right after a word that
+stood before another held argument's values in the shown requests (`cues`:
+the new string of "I'd rather have x than y" does not start after "than"),
+each rule where it leaves a start.
 
 Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
@@ -81,8 +86,8 @@ import torch
 
 from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.json_position import JsonPosition
-from hybridtools.llm.request_text import PASTED_BLOCK, quoted_segments, word_spans
-from hybridtools.word_shapes import name_span, word_shape
+from hybridtools.llm.request_text import PASTED_BLOCK, cue_word, quoted_segments, word_spans
+from hybridtools.word_shapes import context_end, name_span, word_shape
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
 # inside code and prose are rarely longer.
@@ -255,6 +260,13 @@ class CopyBias:
             if key in self._exact and shape in words
         }
         self._starts = sorted(self._segments.starts)
+        self._cues = {key: words for key, words in hints.cues.items() if key in self._exact}
+        self._text = source
+        # Escaped source offset -> the request's character there (for cue words).
+        offsets = _escaped_offsets(source)
+        self._characters = {offset: index for index, offset in enumerate(offsets)}
+        # Where the request proper starts, after sentences of context before it.
+        self._request_start = offsets[context_end(source.partition("\n")[0])]
         pasted = self._segments.block is not None
         self._forms: dict[str, tuple[_Form, ...]] = {}
         for key, forms in hints.forms.items():
@@ -372,6 +384,7 @@ class CopyBias:
             key not in self._composed,
             key in self._punctuated,
             self._shaped.get(key or ""),
+            key,
         ), exact
 
     def _form_openings(self, forms: Sequence[_Form]) -> set[int]:
@@ -506,8 +519,10 @@ class CopyBias:
         may_end: bool = True,
         keep_punctuation: bool = False,
         shaped: dict[int, int] | None = None,
+        key: str | None = None,
     ) -> list[int]:
-        """`shaped`: the only words (start -> end) a held value may be."""
+        """`shaped`: the only words (start -> end) a held value may be; `key`: the
+        argument (for its cue words)."""
         source = self._source
 
         def may_close(start: int, end: int) -> bool:
@@ -541,11 +556,14 @@ class CopyBias:
             # do not copy the same words (the model had written the old string
             # again as the new one).
             written = [v for v in self.position.argument_strings if v]
-            positions = [
-                start
-                for start in (sorted(shaped) if shaped is not None else self._starts)
-                if not any(source.startswith(v, start) for v in written)
-            ]
+            positions = self._likely_starts(
+                key,
+                [
+                    start
+                    for start in (sorted(shaped) if shaped is not None else self._starts)
+                    if not any(source.startswith(v, start) for v in written)
+                ],
+            )
         else:
             positions = self._starts
         for position in positions:
@@ -554,6 +572,24 @@ class CopyBias:
                 until = min(until, max(e for s, e in shaped.items() if s <= position))
             favoured.update(self._index.starting(source[position:until]))
         return sorted(favoured)
+
+    def _likely_starts(self, key: str | None, starts: list[int]) -> list[int]:
+        """Of a held value's possible `starts`, those in the request proper (not in a
+        sentence of context before it: "Trying to fix a bug in team handling. show me
+        the folder spec/models" had given the folder "team handling") and not right
+        after a cue word of another held argument that is none of its own (the new
+        string of "I'd rather have x than y" does not start after "than", the old
+        one's cue); each rule only where it leaves a start."""
+        proper = [start for start in starts if start >= self._request_start]
+        starts = proper or starts
+        own = self._cues.get(key or "", frozenset())
+        others = frozenset().union(*(w for k, w in self._cues.items() if k != key)) - own
+        if not others:
+            return starts
+        kept = [
+            start for start in starts if cue_word(self._text, self._characters[start]) not in others
+        ]
+        return kept or starts
 
     def apply(self, logits: torch.Tensor) -> None:
         """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place);

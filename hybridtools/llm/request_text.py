@@ -49,3 +49,20 @@ def quoted_segments(text: str) -> dict[int, int]:
             if end > index + 1 and "\n" not in inside and not inside[0].isspace():
                 segments.setdefault(index + 1, end)
     return segments
+
+
+# Words skipped on the way back to a cue ("in the `src` folder": the cue is "in").
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "my", "our"})
+_OPENERS = QUOTES + "([{"
+
+
+def cue_word(text: str, position: int) -> str | None:
+    """The word before `position` of `text` that is no determiner, lowercased and
+    without the punctuation around it: what announces a value that starts there
+    ("for" in "search for `TODO`", "than" in "I want x rather than y", "in" in "in
+    the `src` folder"). None at the text's start."""
+    for word in reversed(text[:position].rstrip(_OPENERS + " \t").split()):
+        cue = word.strip(".,;:!?()[]{}<>" + QUOTES).lower()
+        if cue not in _DETERMINERS:
+            return cue or None
+    return None
