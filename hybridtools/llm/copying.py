@@ -267,6 +267,7 @@ class CopyBias:
         self._characters = {offset: index for index, offset in enumerate(offsets)}
         # Where the request proper starts, after sentences of context before it.
         self._request_start = offsets[context_end(source.partition("\n")[0])]
+        self._cue_words: dict[int, str | None] = {}
         pasted = self._segments.block is not None
         self._forms: dict[str, tuple[_Form, ...]] = {}
         for key, forms in hints.forms.items():
