@@ -585,3 +585,16 @@ def test_a_held_value_starts_in_the_request_proper_not_in_its_context() -> None:
     call_prefix(free)
     assert {b"fire", b"go"} <= favoured(free)  # a favoured value may start anywhere
     assert favoured(exact_bias_after(source)) == {b"run", b"go"}  # not "fire" of the context
+
+
+def test_a_copy_does_not_end_before_an_assignments_operator() -> None:
+    vocab = [b'"', b'"}}', b"LIMIT", b" =", b" 100", b" becomes", b" ->"]
+    for source, written, may_end in (
+        ("so LIMIT = 100 becomes LIMIT = 500", b"LIMIT", False),  # "LIMIT = 100" goes on
+        ("so LIMIT = becomes", b"LIMIT =", True),  # "var x =" is a value of its own
+        ("edit a.py: LIMIT -> 100", b"LIMIT", True),  # "old -> new" names two values
+    ):
+        bias = CopyBias(source, TokenIndex(vocab), JsonPosition(), 4.0)
+        bias.position.feed(b'{"name":"run","arguments":{"command":"' + written)
+        closing = {b'"', b'"}}'} & {vocab[i] for i in bias.favoured()}
+        assert bool(closing) is may_end

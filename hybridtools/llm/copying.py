@@ -99,6 +99,11 @@ _SPAN_END = frozenset(b" \t`'\"),;]}>")
 _CLOSING_BRACKET = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
 # A word after a space that is a command-line option: "-A", "--loglevel=info", not " - ".
 _OPTION = re.compile(rb" --?[A-Za-z]")
+# An assignment or comparison goes on to its right-hand side: "TOKEN_LIMIT = 100"
+# is not copied as "TOKEN_LIMIT". A copy may end after the operator ("var coupon
+# =" is a value of "so var coupon = becomes const coupon ="). Not "->": requests
+# write "old -> new" between two values.
+_OPERATOR_NEXT = re.compile(rb" [=!<>+*/:-]?= \S")
 
 
 def escaped_source(text: str) -> bytes:
@@ -284,6 +289,8 @@ class CopyBias:
             return end == segment_end
         source = self._source
         if self._leaves_open(start, end) or self._option_follows(end):
+            return False
+        if _OPERATOR_NEXT.match(source, end):
             return False
         return end == len(source) or source[end] in _SPAN_END or self._closing_quote_at(end)
 
