@@ -17,7 +17,9 @@ the request (JSON-escaped, as the value is written):
   pushed to (with half the bonus there it still did, claims run 21:00);
 - inside a value that is so far a span, the tokens that continue it, and the
   closing quote where the span reaches a word's end (not a line's end, nor
-  before a command-line option: `celery -A app` is not closed as "celery"); a
+  before a command-line option: `celery -A app` is not closed as "celery",
+  nor before an assignment's operator: "TOKEN_LIMIT = 100" is not closed as
+  "TOKEN_LIMIT"); a
   value that began a quoted or backticked segment, or a pasted block, is
   only helped to close where that segment ends (the model had closed
   `alembic upgrade head` after "alembic" and pasted files after one line);
