@@ -36,7 +36,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -326,17 +326,11 @@ def shaped_arguments(examples: Sequence[RetrievedExample], held: Collection[str]
     packages/invite/src/index.ts", beside examples whose values were all files.
     """
     shapes: dict[str, set[str | None]] = {}
-    for example in examples:
-        if not example.call_name:
-            continue
-        for key, value in example.call_arguments.items():
-            if key not in held:
-                continue
-            items = [value] if isinstance(value, str) else value
-            # A value of several words (a patch that starts "*** Begin") is no one word.
-            shapes.setdefault(key, set()).update(
-                word_shape(item) if len(item.split()) == 1 else None for item in items
-            )
+    for _, key, items in _held_values(examples, held):
+        # A value of several words (a patch that starts "*** Begin") is no one word.
+        shapes.setdefault(key, set()).update(
+            word_shape(item) if len(item.split()) == 1 else None for item in items
+        )
     return {
         key: next(iter(found))
         for key, found in sorted(shapes.items())
@@ -360,18 +354,26 @@ def cued_arguments(
     only keep a value from the words after another argument's.
     """
     cues: dict[str, set[str]] = {}
+    for request, key, items in _held_values(examples, held):
+        for item in items:
+            start = _word_start(request, item)
+            cue = None if start is None else cue_word(request, start)
+            if cue is not None:
+                cues.setdefault(key, set()).add(cue)
+    return {key: frozenset(words) for key, words in sorted(cues.items()) if words}
+
+
+def _held_values(
+    examples: Sequence[RetrievedExample], held: Collection[str]
+) -> Iterator[tuple[str, str, list[str]]]:
+    """(request, argument, its string values) of each held argument of each shown call
+    (a "no call" negative has none); a list's items are its values."""
     for example in examples:
         if not example.call_name:
             continue
         for key, value in example.call_arguments.items():
-            if key not in held:
-                continue
-            for item in [value] if isinstance(value, str) else value:
-                start = _word_start(example.request, item)
-                cue = None if start is None else cue_word(example.request, start)
-                if cue is not None:
-                    cues.setdefault(key, set()).add(cue)
-    return {key: frozenset(words) for key, words in sorted(cues.items()) if words}
+            if key in held:
+                yield example.request, key, [value] if isinstance(value, str) else list(value)
 
 
 def _word_start(text: str, value: str) -> int | None:
