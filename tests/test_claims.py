@@ -309,6 +309,7 @@ def test_reduced_run_end_to_end(tmp_path: Path) -> None:
     code = main(
         [
             "--reduced",
+            "--with-prompts",
             "--data-dir",
             str(tmp_path / "data"),
             "--output",
@@ -332,6 +333,12 @@ def test_reduced_run_end_to_end(tmp_path: Path) -> None:
     # Every indexed ecosystem was asked with its tool router in place.
     assert all(
         row["router_tool"] for rows in results["retrieval"].values() for row in rows["requests"]
+    )
+    # --with-prompts: each request's built prompt, its request in it, is kept.
+    assert all(
+        row["prompt"].count("<|im_start|>user") == 1
+        for rows in results["retrieval"].values()
+        for row in rows["requests"]
     )
     assert all(
         r["answered_ecosystem"] == "cursor" for r in results["records"] if r["condition"] == 7

@@ -110,6 +110,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--with-prompts",
+        action="store_true",
+        help="keep each request's built prompt in the results' evidence (to diagnose a miss)",
+    )
+    parser.add_argument(
         "--output", type=Path, help="results JSON (full: bench/results/claims.json)"
     )
     parser.add_argument(
@@ -147,6 +152,7 @@ def options_from(args: argparse.Namespace, command: str) -> Options:
         conditions=tuple(sorted({int(c) for c in args.conditions.split(",") if c.strip()})),
         seed=args.seed,
         reduced=args.reduced,
+        with_prompts=args.with_prompts,
         command=command,
         **picked,
     )

@@ -139,6 +139,8 @@ class Options:
     seed: int = 0
     reduced: bool = False
     conditions: tuple[int, ...] = tuple(c.id for c in CONDITIONS)
+    # Keep each request's built prompt in the evidence (to see why a call went wrong).
+    with_prompts: bool = False
     command: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -451,8 +453,11 @@ def active_ecosystem_for(system: System, query: str) -> str:
 # -- evidence and answers ------------------------------------------------------------
 
 
-def gather_evidence(system: System, data: EcosystemData) -> list[dict[str, Any]]:
-    """Per request: the top 3 examples' tools, and the prompt's detection and candidates."""
+def gather_evidence(
+    system: System, data: EcosystemData, with_prompts: bool = False
+) -> list[dict[str, Any]]:
+    """Per request: the top 3 examples' tools, and the prompt's detection and candidates
+    (and the whole prompt, `with_prompts`)."""
     ecosystem = data.catalog.ecosystem
     rows = []
     for request in data.requests:
@@ -496,6 +501,8 @@ def gather_evidence(system: System, data: EcosystemData) -> list[dict[str, Any]]
                 ],
             }
         )
+        if with_prompts:
+            rows[-1]["prompt"] = built.prompt
     return rows
 
 
@@ -600,7 +607,7 @@ def run_condition(run: Run, condition: Condition, data: EcosystemData) -> list[A
 def run_ecosystem(run: Run, data: EcosystemData, conditions: Sequence[Condition]) -> None:
     ecosystem = data.catalog.ecosystem
     say(f"{ecosystem}: evidence (SearchExamples, BuildPrompt) for {len(data.requests)} requests")
-    run.evidence[ecosystem] = gather_evidence(run.system, data)
+    run.evidence[ecosystem] = gather_evidence(run.system, data, run.options.with_prompts)
     for condition in conditions:
         if condition.after_swap and ecosystem != SWAP_TO:
             continue
