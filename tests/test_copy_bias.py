@@ -598,3 +598,20 @@ def test_a_copy_does_not_end_before_an_assignments_operator() -> None:
         bias.position.feed(b'{"name":"run","arguments":{"command":"' + written)
         closing = {b'"', b'"}}'} & {vocab[i] for i in bias.favoured()}
         assert bool(closing) is may_end
+
+
+def test_a_held_value_goes_on_only_from_where_it_may_start() -> None:
+    # "pip" of the context sentence may not start the value, so the "pip" written
+    # goes on as the request proper's "pip list", not the context's "pip install"
+    # (the model had started "folder" and gone on as "fix" of "Trying to fix a bug").
+    bias = exact_bias("Let pip install go. run pip list now")
+    call_prefix(bias)
+    assert favoured(bias) == {b"run", b"pip"}  # not "go" of the context
+    decode_into(bias, b"pip")
+    assert b" list" in favoured(bias)
+    assert b" install" not in favoured(bias)
+    # Where the rules leave no start of what was written, any segment's copy goes on.
+    bias = exact_bias("Let pip install go. run it now")
+    call_prefix(bias)
+    decode_into(bias, b"pip")
+    assert b" install" in favoured(bias)

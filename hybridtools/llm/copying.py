@@ -275,6 +275,7 @@ class CopyBias:
         # Where the request proper starts, after sentences of context before it.
         self._request_start = offsets[context_end(source.partition("\n")[0])]
         self._cue_words: dict[int, str | None] = {}
+        self._held_start_sets: dict[str | None, frozenset[int]] = {}
         pasted = self._segments.block is not None
         self._forms: dict[str, tuple[_Form, ...]] = {}
         for key, forms in hints.forms.items():
@@ -545,16 +546,25 @@ class CopyBias:
         favoured: set[int] = set()
         if value:
             positions = []
+            # A held value began where it may start (`_likely_starts`): its copies
+            # elsewhere ("c" of "Exec" for the "c" of "celery"; "f" of "fix" in a
+            # sentence of context for the "f" of "folder") neither end nor continue it.
+            # Copies from the other segments' starts count only where none is left
+            # (where the rules gave way for the value's first token).
+            held = self._held_starts(key) if exact and shaped is None else frozenset()
+            given_way = []
             start = source.find(value)
             while start != -1:
-                # A held value began where a segment does: its copies elsewhere ("c" of
-                # "Exec" for the "c" of "celery") neither end nor continue it.
+                end = start + len(value)
                 if shaped is not None:
-                    if start in shaped and start + len(value) <= shaped[start]:
-                        positions.append(start + len(value))
-                elif not exact or start in self._segments.starts:
-                    positions.append(start + len(value))
+                    if start in shaped and end <= shaped[start]:
+                        positions.append(end)
+                elif not exact or start in held:
+                    positions.append(end)
+                elif start in self._segments.starts:
+                    given_way.append(end)
                 start = source.find(value, start + 1)
+            positions = positions or given_way
             if any(
                 may_close(end - len(value), end)
                 and (may_end or self._segments.closed_at.get(end - len(value)) == end)
@@ -583,6 +593,13 @@ class CopyBias:
             favoured.update(self._index.starting(source[position:until]))
         return sorted(favoured)
 
+    def _held_starts(self, key: str | None) -> frozenset[int]:
+        """Where a held value of `key` may start, by `_likely_starts` (cached)."""
+        held = self._held_start_sets.get(key)
+        if held is None:
+            held = self._held_start_sets[key] = frozenset(self._likely_starts(key, self._starts))
+        return held
+
     def _likely_starts(self, key: str | None, starts: list[int]) -> list[int]:
         """Of a held value's possible `starts`, those in the request proper (not in a
         sentence of context before it: "Trying to fix a bug in team handling. show me
@@ -594,12 +611,16 @@ class CopyBias:
         starts = proper or starts
         own = self._cues.get(key or "", frozenset())
         others = frozenset().union(*(w for k, w in self._cues.items() if k != key)) - own
-        if not others:
-            return starts
-        kept = [
-            start for start in starts if cue_word(self._text, self._characters[start]) not in others
-        ]
-        return kept or starts
+        if others:
+            cued = [s for s in starts if self._cue_before(s) not in others]
+            starts = cued or starts
+        return starts
+
+    def _cue_before(self, start: int) -> str | None:
+        """The cue word before the escaped source's offset `start` (cached)."""
+        if start not in self._cue_words:
+            self._cue_words[start] = cue_word(self._text, self._characters[start])
+        return self._cue_words[start]
 
     def apply(self, logits: torch.Tensor) -> None:
         """Adds the bonus to the favoured tokens' logits ([vocab] or [1, vocab], in place);
