@@ -236,6 +236,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         forms=value_forms(examples),
         shapes=shaped_arguments(examples, held),
         cues=cued_arguments(examples, held),
+        capitalised=capitalised_arguments(examples, held),
     )
 
 
@@ -361,6 +362,22 @@ def cued_arguments(
             if cue is not None:
                 cues.setdefault(key, set()).add(cue)
     return {key: frozenset(words) for key, words in sorted(cues.items()) if words}
+
+
+def capitalised_arguments(
+    examples: Sequence[RetrievedExample], held: Collection[str]
+) -> tuple[str, ...]:
+    """The held arguments (`copied_arguments`) whose every shown value starts with a
+    capital letter: an extension's name ("Ruff", "Black Formatter"), a question.
+
+    Held to any span of the request, the model had named the Jupyter extension "set
+    up" after "set up the Jupyter extension (ms-toolsai.jupyter)", beside examples
+    whose names were all capitalised words of their requests.
+    """
+    starts: dict[str, set[bool]] = {}
+    for _, key, items in _held_values(examples, held):
+        starts.setdefault(key, set()).update(item[:1].isupper() for item in items)
+    return tuple(sorted(key for key, found in starts.items() if found == {True}))
 
 
 def _held_values(

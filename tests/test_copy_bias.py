@@ -615,3 +615,17 @@ def test_a_held_value_goes_on_only_from_where_it_may_start() -> None:
     call_prefix(bias)
     decode_into(bias, b"pip")
     assert b" install" in favoured(bias)
+
+
+def test_a_held_value_starts_at_a_capital_where_every_shown_value_did() -> None:
+    source = "fire Project or go"
+    hints = CopyHints(exact=("command",), capitalised=("command",))
+    bias = CopyBias(source, INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    # Held to any word, the Jupyter extension had been named "set up".
+    assert favoured(exact_bias_after(source)) == {b"fire", b"Project", b"go"}
+    assert favoured(bias) == {b"Project"}
+    # With no capitalised word in the request, the rule gives way.
+    bias = CopyBias("fire pip or go", INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    assert favoured(bias) == {b"fire", b"pip", b"go"}

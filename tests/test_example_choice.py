@@ -5,6 +5,7 @@ from __future__ import annotations
 from hybridtools.ecosystems.catalog import ToolSpec
 from inference_svc.prompt_builder import (
     call_schema,
+    capitalised_arguments,
     choose_examples,
     composed_arguments,
     copied_arguments,
@@ -253,3 +254,25 @@ def test_held_arguments_keep_the_words_that_stood_before_their_values() -> None:
     # A value at the request's start has no word before it; "TODO" inside "XTODO" is no word.
     assert cued_arguments([asked("TODO: find XTODO", regex="TODO")], ("regex",)) == {}
     assert copy_hints(searches).cues == cued_arguments(searches, held)
+
+
+def test_held_arguments_whose_shown_values_all_start_with_a_capital() -> None:
+    extensions = [
+        asked(
+            "add the VS Code extension charliermarsh.ruff (Ruff)",
+            id="charliermarsh.ruff",
+            name="Ruff",
+        ),
+        asked(
+            "add the extension ms-python.black-formatter (Black Formatter)",
+            id="ms-python.black-formatter",
+            name="Black Formatter",
+        ),
+    ]
+    held = copied_arguments(extensions)
+    assert held == ("id", "name")
+    assert capitalised_arguments(extensions, held) == ("name",)
+    assert capitalised_arguments(extensions, ("id",)) == ()  # held ones only
+    mixed = [*extensions, asked("add the extension x.y (docs)", id="x.y", name="docs")]
+    assert capitalised_arguments(mixed, held) == ()
+    assert copy_hints(extensions).capitalised == ("name",)

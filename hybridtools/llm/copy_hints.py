@@ -62,3 +62,7 @@ class CopyHints:
     # (hybridtools.llm.request_text.cue_word: "than" for the old string of "I want x
     # rather than y"): another held value does not start after one of them.
     cues: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Held arguments whose every shown value started with a capital letter ("Ruff",
+    # "Black Formatter" for an extension's name): the held value starts at a
+    # capitalised word of the request proper, where it has one.
+    capitalised: tuple[str, ...] = ()

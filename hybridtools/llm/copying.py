@@ -55,7 +55,10 @@ value starts in the request proper, not in a sentence of context before it
 ("Trying to fix a bug in team handling. "), and not right after a word that
 stood before another held argument's values in the shown requests (`cues`:
 the new string of "I'd rather have x than y" does not start after "than"),
-each rule where it leaves a start.
+and at a capitalised word where every shown value began with a capital
+(`capitalised`: "Jupyter", not "set up", of "set up the Jupyter extension"),
+each rule where it leaves a start; the copy then goes on only from such a
+start.
 
 Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
@@ -268,6 +271,7 @@ class CopyBias:
         }
         self._starts = sorted(self._segments.starts)
         self._cues = {key: words for key, words in hints.cues.items() if key in self._exact}
+        self._capitalised = frozenset(hints.capitalised) & self._exact
         self._text = source
         # Escaped source offset -> the request's character there (for cue words).
         offsets = _escaped_offsets(source)
@@ -606,7 +610,8 @@ class CopyBias:
         the folder spec/models" had given the folder "team handling") and not right
         after a cue word of another held argument that is none of its own (the new
         string of "I'd rather have x than y" does not start after "than", the old
-        one's cue); each rule only where it leaves a start."""
+        one's cue), and at a capital letter where every shown value did
+        (`capitalised`); each rule only where it leaves a start."""
         proper = [start for start in starts if start >= self._request_start]
         starts = proper or starts
         own = self._cues.get(key or "", frozenset())
@@ -614,6 +619,9 @@ class CopyBias:
         if others:
             cued = [s for s in starts if self._cue_before(s) not in others]
             starts = cued or starts
+        if key in self._capitalised:
+            capitals = [s for s in starts if self._text[self._characters[s]].isupper()]
+            starts = capitals or starts
         return starts
 
     def _cue_before(self, start: int) -> str | None:
