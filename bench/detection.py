@@ -278,15 +278,12 @@ async def record_requests(
     builder: ToolAwarePromptBuilder, sets: dict[str, list[Labelled]]
 ) -> list[Record]:
     """Rule features and nearest similarity of every request, searched as
-    `augment_with_tools` searches (the best positive among the examples it chooses)."""
+    `augment_with_tools` searches (the best positive among the examples it ranks first)."""
     depth = max(BuildOptions().max_examples, 1)
     records: list[Record] = []
     for ecosystem, labelled in sets.items():
         for item in labelled:
-            _, _, examples, _ = await builder.retrieve_tool_examples(
-                item.request, (), ecosystem, depth
-            )
-            top = max((e.score for e in examples if e.kind == "positive"), default=None)
+            found = await builder.retrieve_tool_examples(item.request, (), ecosystem, depth)
             records.append(
                 Record(
                     ecosystem,
@@ -294,7 +291,7 @@ async def record_requests(
                     item.needs_tool,
                     item.kind,
                     rule_features(item.request),
-                    top,
+                    found.nearest_score,
                 )
             )
     return records

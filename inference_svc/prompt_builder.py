@@ -11,8 +11,9 @@
 
 Example choice answers the probe's first failure (the model copies whichever
 tool dominates the examples): examples of distinct tools first, the best
-match last, nearest the request; negatives only as "what not to do" for the
-top tool. Ranking adds the example's quality_score and prefers examples
+match last, nearest the request; among one tool's examples, calls not shown
+yet before a repeat (ADR 0007's amendment); negatives only as "what not to do"
+for the top tool. Ranking adds the example's quality_score and prefers examples
 written for the catalog's current tool_version.
 
 Tool choice answers the claims bench's largest miss: offered three tools, the
@@ -66,6 +67,8 @@ from inference_svc.value_forms import value_forms
 # Examples fetched per request: enough to find 3 distinct tools and a negative,
 # and ~12 positives to judge whether one tool dominates.
 SEARCH_DEPTH = 14
+# How deep to look among one tool's examples when the nearest repeat a call.
+DISTINCT_CALL_DEPTH = 48
 DOMINANT_TOOL_SHARE = 0.5
 # The router's first tool was right for 57% of the held-out requests it gave
 # less than 0.5 (82 of 145, ADR 0009's amendment), while the model, offered the
@@ -85,6 +88,19 @@ class BuildOptions:
     max_examples: int = 3
     max_prompt_tokens: int = 0  # 0 = context window minus the generation reserve
     generation_reserve: int = 96
+
+
+@dataclass(frozen=True)
+class ToolExamples:
+    """What retrieval gave a prompt: the examples to show and the candidate tools."""
+
+    ecosystem: str
+    catalog: Catalog
+    examples: list[RetrievedExample]
+    tools: list[ToolSpec]
+    # The detector's retrieval evidence: the best cosine of a positive example
+    # among those ranked first (None when none was found).
+    nearest_score: float | None
 
 
 @dataclass
@@ -149,9 +165,13 @@ def routed_tool(
 
 
 def choose_examples(
-    ranked: Sequence[RetrievedExample], max_examples: int, known_tools: set[str]
+    ranked: Sequence[RetrievedExample],
+    max_examples: int,
+    known_tools: set[str],
+    distinct_calls: bool = True,
 ) -> tuple[list[RetrievedExample], list[str]]:
-    """Examples of distinct tools first (best match last), then one negative of the top tool.
+    """Examples of distinct tools first (best match last), then one negative of the top tool;
+    with `distinct_calls`, calls not shown yet before repeats.
 
     Returns the examples in prompt order and the candidate tools, best first.
     """
@@ -167,19 +187,39 @@ def choose_examples(
     chosen: list[RetrievedExample] = []
     for tool in tools[:max_examples]:
         chosen.append(next(e for e in positives if e.tool_name == tool))
-    for example in positives:  # fewer distinct tools than slots: more of the best ones
-        if len(chosen) >= max_examples:
-            break
-        if example not in chosen:
+    # Fewer distinct tools than slots: more of the best ones, first those whose
+    # call no chosen example already shows. A large store holds many phrasings
+    # of one call; three copies of it teach neither which words of a value are
+    # the request's own nor the forms a value takes (copy_hints reads the
+    # shown values), so a repeat fills a slot only when nothing else is left.
+    for fresh_only in (True, False) if distinct_calls else (False,):
+        for example in positives:
+            if len(chosen) >= max_examples:
+                break
+            if example in chosen or (fresh_only and _shows_call_of(example, chosen)):
+                continue
             chosen.append(example)
     ordered = sorted(chosen, key=lambda e: positives.index(e), reverse=True)
     if tools:
-        negative = next(
-            (e for e in ranked if e.kind == "negative" and e.tool_name == tools[0]), None
-        )
+        negatives = [e for e in ranked if e.kind == "negative" and e.tool_name == tools[0]]
+        fresh = [e for e in negatives if not (distinct_calls and _shows_call_of(e, chosen))]
+        negative = next(iter(fresh or negatives), None)
         if negative is not None:
             ordered.insert(0, negative)
     return ordered, tools
+
+
+def _repeats_a_call(examples: Sequence[RetrievedExample]) -> bool:
+    positives = [e for e in examples if e.kind == "positive"]
+    return any(_shows_call_of(e, positives[:index]) for index, e in enumerate(positives))
+
+
+def _shows_call_of(example: RetrievedExample, chosen: Sequence[RetrievedExample]) -> bool:
+    """Whether a chosen example already shows `example`'s call, name and arguments."""
+    return any(
+        other.call_name == example.call_name and other.call_arguments == example.call_arguments
+        for other in chosen
+    )
 
 
 def call_schema(
@@ -555,7 +595,7 @@ class ToolAwarePromptBuilder:
 
     async def retrieve_tool_examples(
         self, query: str, likely_tools: Sequence[str], ecosystem: str, max_examples: int = 3
-    ) -> tuple[str, Catalog, list[RetrievedExample], list[ToolSpec]]:
+    ) -> ToolExamples:
         """Examples and candidate tools of the caller's ecosystem, ranked and chosen."""
         search = await self._retrieval.search(
             query,
@@ -578,18 +618,35 @@ class ToolAwarePromptBuilder:
             own = [e for e in ranked if e.tool_name == dominant]
             if not any(e.kind == "positive" for e in own):
                 # The router's tool had no example among the nearest: fetch its own.
-                again = await self._retrieval.search(
-                    query,
-                    search.ecosystem,
-                    max_examples + 1,
-                    include_negatives=True,
-                    tool_names=(dominant,),
+                own = await self._examples_of(
+                    query, search.ecosystem, dominant, max_examples + 1, catalog.version
                 )
-                own = rank_examples(again.examples, catalog.version)
             ranked = own or ranked
+        # The detector's weights were fitted on the best cosine among the examples
+        # chosen by rank alone (bench/detection.py); looking for calls not shown yet
+        # must not move that evidence.
+        by_rank, _ = choose_examples(ranked, max_examples, known, distinct_calls=False)
+        nearest = max((e.score for e in by_rank if e.kind == "positive"), default=None)
         examples, tool_names = choose_examples(ranked, max_examples, known)
+        if dominant and _repeats_a_call(examples):
+            # Phrasings of one call crowd the nearest examples in a large store:
+            # look deeper among the tool's own for calls not shown yet.
+            deeper = await self._examples_of(
+                query, search.ecosystem, dominant, DISTINCT_CALL_DEPTH, catalog.version
+            )
+            if deeper:
+                examples, tool_names = choose_examples(deeper, max_examples, known)
         tools = [catalog.tool(name) for name in tool_names[: self._candidate_tools]]
-        return search.ecosystem, catalog, examples, tools
+        return ToolExamples(search.ecosystem, catalog, examples, tools, nearest)
+
+    async def _examples_of(
+        self, query: str, ecosystem: str, tool: str, limit: int, catalog_version: str
+    ) -> list[RetrievedExample]:
+        """The nearest examples of one tool, ranked."""
+        search = await self._retrieval.search(
+            query, ecosystem, limit, include_negatives=True, tool_names=(tool,)
+        )
+        return rank_examples(search.examples, catalog_version)
 
     def format_tool_aware_prompt(
         self,
@@ -677,16 +734,22 @@ class ToolAwarePromptBuilder:
         retrieve_ms = 0.0
         if options.tool_choice != "none" and consult:
             started = time.perf_counter()
-            ecosystem, catalog, examples, tools = await self.retrieve_tool_examples(
+            found = await self.retrieve_tool_examples(
                 query, (), options.ecosystem, max(options.max_examples, 1)
             )
+            ecosystem, catalog, examples, tools = (
+                found.ecosystem,
+                found.catalog,
+                found.examples,
+                found.tools,
+            )
             retrieve_ms = (time.perf_counter() - started) * 1000
-            positives = [e for e in examples if e.kind == "positive"]
-            top = max((e.score for e in positives), default=None)
             need = decide(
                 rule_score,
                 reasons,
-                top if needs_retrieval_evidence(rule_score, self._weights) else None,
+                found.nearest_score
+                if needs_retrieval_evidence(rule_score, self._weights)
+                else None,
                 self._weights,
             )
         elif options.tool_choice != "none":

@@ -70,6 +70,33 @@ def test_without_a_dominant_tool_three_tools_are_offered_best_first() -> None:
     assert [e.tool_name for e in chosen] == ["cat", "ls", "grep"]
 
 
+def test_a_call_already_shown_fills_a_slot_only_when_nothing_else_is_left() -> None:
+    pytest_cov = {"command": "python -m pytest --cov=src"}
+    ranked = [
+        with_arguments(example("run", 0.9), **pytest_cov),
+        with_arguments(example("run", 0.8), **pytest_cov),
+        with_arguments(example("run", 0.7), command="uv add pytest-asyncio"),
+        with_arguments(example("run", 0.6, kind="negative"), **pytest_cov),
+        with_arguments(example("run", 0.5, kind="negative"), command="npm ci"),
+        with_arguments(example("run", 0.4), command="npm run dev"),
+    ]
+    chosen, tools = choose_examples(ranked, 3, set())
+    assert tools == ["run"]
+    # The negative's own call is new too; then the distinct positives, best last.
+    assert [e.call_arguments["command"] for e in chosen] == [
+        "npm ci",
+        "npm run dev",
+        "uv add pytest-asyncio",
+        "python -m pytest --cov=src",
+    ]
+    # By rank alone (the detector's evidence, as its weights were fitted): repeats kept.
+    by_rank, _ = choose_examples(ranked, 3, set(), distinct_calls=False)
+    assert [e.relevance for e in by_rank] == [0.6, 0.7, 0.8, 0.9]
+    # Only one call to show: its repeats fill the slots rather than leave them empty.
+    repeats, _ = choose_examples(ranked[:2], 3, set())
+    assert [e.relevance for e in repeats] == [0.8, 0.9]
+
+
 def with_arguments(example_: RetrievedExample, **arguments: object) -> RetrievedExample:
     return RetrievedExample(**{**example_.__dict__, "call_arguments": arguments})
 

@@ -214,12 +214,12 @@ async def test_a_routed_tool_without_a_near_example_gets_its_own(
         near_tools = {e.tool_name for e in nearest.examples}
         # A tool the router ranks (it names five) that no near example shows: the case to test.
         far_tool = next(t for t, _ in nearest.tool_likelihoods if t not in near_tools)
-        _, _, examples, tools = await builder.retrieve_tool_examples(query, [far_tool], "continue")
+        found = await builder.retrieve_tool_examples(query, [far_tool], "continue")
     finally:
         await client.close()
-    assert [tool.name for tool in tools] == [far_tool]
-    assert {e.tool_name for e in examples} == {far_tool}
-    assert any(e.kind == "positive" for e in examples)
+    assert [tool.name for tool in found.tools] == [far_tool]
+    assert {e.tool_name for e in found.examples} == {far_tool}
+    assert any(e.kind == "positive" for e in found.examples)
 
 
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
