@@ -222,6 +222,55 @@ async def test_a_routed_tool_without_a_near_example_gets_its_own(
     assert any(e.kind == "positive" for e in found.examples)
 
 
+def read_file_example(request: str, filepath: str) -> tools_pb2.ToolExample:
+    example = tools_pb2.ToolExample(
+        tool_name="read_file",
+        request=request,
+        kind=tools_pb2.EXAMPLE_KIND_POSITIVE,
+        usage_pattern="read a file",
+        tool_version=load_builtin_catalog("continue").version,
+        quality_score=1.0,
+    )
+    example.call.name = "read_file"
+    example.call.arguments.update({"filepath": filepath})
+    return example
+
+
+async def test_phrasings_of_one_call_do_not_fill_every_slot(system: InferenceUnderTest) -> None:
+    """The nearest examples are all one call: the prompt looks deeper for other calls."""
+    crowd = [
+        read_file_example(f"{verb} {how} src/app.ts", "src/app.ts")
+        for verb in ("show me", "open", "display", "print")
+        for how in ("the contents of", "what is in", "the file", "the source of")
+    ]
+    others = [
+        read_file_example("open README.md", "README.md"),
+        read_file_example("what's inside package.json?", "package.json"),
+        read_file_example("cat the Makefile", "Makefile"),
+    ]
+    request = rpb.SwapEcosystemRequest(
+        ecosystem="crowded",
+        catalog=load_builtin_catalog("continue").to_proto(),
+        wait_for_tool_router=True,
+    )
+    request.examples.examples.extend(crowd + others)
+    async for _ in system.retrieval.stub.SwapEcosystem(request):
+        pass
+    response = await system.stub.BuildPrompt(
+        pb.BuildPromptRequest(query="show me the contents of src/app.ts", ecosystem="crowded")
+    )
+    # The calls as the model reads them, in prompt order (the last ends the turn).
+    shown = [
+        json.loads(line.removeprefix("Call: ").split("<|im_end|>")[0])["arguments"]["filepath"]
+        for line in response.prompt.splitlines()
+        if line.startswith("Call: ")
+    ]
+    assert len(crowd) > SEARCH_DEPTH  # the first search sees only the crowd
+    assert len(shown) == 3
+    assert len(set(shown)) == 3, shown
+    assert shown[-1] == "src/app.ts"  # the best match still sits last
+
+
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
     response = await system.stub.Generate(
         pb.GenerateRequest(
