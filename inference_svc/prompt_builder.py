@@ -628,9 +628,10 @@ class ToolAwarePromptBuilder:
         by_rank, _ = choose_examples(ranked, max_examples, known, distinct_calls=False)
         nearest = max((e.score for e in by_rank if e.kind == "positive"), default=None)
         examples, tool_names = choose_examples(ranked, max_examples, known)
-        if dominant and _repeats_a_call(examples):
+        if dominant and _repeats_a_call(examples) and catalog.tool(dominant).properties:
             # Phrasings of one call crowd the nearest examples in a large store:
-            # look deeper among the tool's own for calls not shown yet.
+            # look deeper among the tool's own for calls not shown yet (a tool
+            # without arguments has only the one call, and skips the search).
             deeper = await self._examples_of(
                 query, search.ecosystem, dominant, DISTINCT_CALL_DEPTH, catalog.version
             )

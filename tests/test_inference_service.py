@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -222,42 +223,58 @@ async def test_a_routed_tool_without_a_near_example_gets_its_own(
     assert any(e.kind == "positive" for e in found.examples)
 
 
-def read_file_example(request: str, filepath: str) -> tools_pb2.ToolExample:
+def crowd_example(request: str, tool: str, arguments: dict) -> tools_pb2.ToolExample:
     example = tools_pb2.ToolExample(
-        tool_name="read_file",
+        tool_name=tool,
         request=request,
         kind=tools_pb2.EXAMPLE_KIND_POSITIVE,
-        usage_pattern="read a file",
+        usage_pattern="test",
         tool_version=load_builtin_catalog("continue").version,
         quality_score=1.0,
     )
-    example.call.name = "read_file"
-    example.call.arguments.update({"filepath": filepath})
+    example.call.name = tool
+    example.call.arguments.update(arguments)
     return example
 
 
-async def test_phrasings_of_one_call_do_not_fill_every_slot(system: InferenceUnderTest) -> None:
-    """The nearest examples are all one call: the prompt looks deeper for other calls."""
-    crowd = [
-        read_file_example(f"{verb} {how} src/app.ts", "src/app.ts")
-        for verb in ("show me", "open", "display", "print")
-        for how in ("the contents of", "what is in", "the file", "the source of")
-    ]
+# Sixteen phrasings of one read_file call, more than the first search sees.
+CROWD = [
+    crowd_example(f"{verb} {how} src/app.ts", "read_file", {"filepath": "src/app.ts"})
+    for verb in ("show me", "open", "display", "print")
+    for how in ("the contents of", "what is in", "the file", "the source of")
+]
+
+
+@pytest.fixture(scope="module")
+async def crowded(system: InferenceUnderTest) -> str:
+    """An ecosystem with Continue's tools whose nearest examples repeat one call."""
     others = [
-        read_file_example("open README.md", "README.md"),
-        read_file_example("what's inside package.json?", "package.json"),
-        read_file_example("cat the Makefile", "Makefile"),
+        crowd_example("open README.md", "read_file", {"filepath": "README.md"}),
+        crowd_example("what's inside package.json?", "read_file", {"filepath": "package.json"}),
+        crowd_example("cat the Makefile", "read_file", {"filepath": "Makefile"}),
+        # view_diff takes no arguments: all its examples are one call.
+        crowd_example("show the diff", "view_diff", {}),
+        crowd_example("what did I change?", "view_diff", {}),
+        crowd_example("diff my working tree", "view_diff", {}),
+        crowd_example("show me my uncommitted changes", "view_diff", {}),
     ]
     request = rpb.SwapEcosystemRequest(
         ecosystem="crowded",
         catalog=load_builtin_catalog("continue").to_proto(),
         wait_for_tool_router=True,
     )
-    request.examples.examples.extend(crowd + others)
+    request.examples.examples.extend(CROWD + others)
     async for _ in system.retrieval.stub.SwapEcosystem(request):
         pass
+    return "crowded"
+
+
+async def test_phrasings_of_one_call_do_not_fill_every_slot(
+    system: InferenceUnderTest, crowded: str
+) -> None:
+    """The nearest examples are all one call: the prompt looks deeper for other calls."""
     response = await system.stub.BuildPrompt(
-        pb.BuildPromptRequest(query="show me the contents of src/app.ts", ecosystem="crowded")
+        pb.BuildPromptRequest(query="show me the contents of src/app.ts", ecosystem=crowded)
     )
     # The calls as the model reads them, in prompt order (the last ends the turn).
     shown = [
@@ -265,10 +282,38 @@ async def test_phrasings_of_one_call_do_not_fill_every_slot(system: InferenceUnd
         for line in response.prompt.splitlines()
         if line.startswith("Call: ")
     ]
-    assert len(crowd) > SEARCH_DEPTH  # the first search sees only the crowd
+    assert len(CROWD) > SEARCH_DEPTH  # the first search sees only the crowd
     assert len(shown) == 3
     assert len(set(shown)) == 3, shown
     assert shown[-1] == "src/app.ts"  # the best match still sits last
+
+
+class CountingRetrievalClient(RetrievalClient):
+    """The real client, counting its example searches."""
+
+    searches = 0
+
+    async def search(self, *args: Any, **kwargs: Any) -> Any:
+        self.searches += 1
+        return await super().search(*args, **kwargs)
+
+
+async def test_a_tool_without_arguments_is_not_searched_deeper(
+    system: InferenceUnderTest, crowded: str
+) -> None:
+    """Its examples can only repeat its one call: no second search for other calls."""
+    client = CountingRetrievalClient(system.retrieval.address, timeout_s=10.0)
+    tokenizer = HfChatTokenizer(
+        load_tokenizer(ensure_model_dir(cache_dir=default_model_cache_dir()))
+    )
+    builder = ToolAwarePromptBuilder(client, tokenizer, 2048)
+    try:
+        found = await builder.retrieve_tool_examples("show the diff", (), crowded)
+    finally:
+        await client.close()
+    assert [tool.name for tool in found.tools] == ["view_diff"]
+    assert len([e for e in found.examples if e.kind == "positive"]) == 3  # one call, thrice
+    assert client.searches == 1
 
 
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
