@@ -12,7 +12,8 @@
 Example choice answers the probe's first failure (the model copies whichever
 tool dominates the examples): examples of distinct tools first, the best
 match last, nearest the request; among one tool's examples, calls not shown
-yet before a repeat (ADR 0007's amendment); negatives only as "what not to do"
+yet before a repeat, and first one showing where the request's kind of name (a
+glob, a folder) goes (ADR 0007's amendments); negatives only as "what not to do"
 for the top tool. Ranking adds the example's quality_score and prefers examples
 written for the catalog's current tool_version.
 
@@ -52,7 +53,7 @@ from hybridtools.prompting import (
     render_examples_section,
     render_tools_section,
 )
-from hybridtools.word_shapes import word_shape
+from hybridtools.word_shapes import context_end, word_shape
 from inference_svc.backends.base import ChatTokenizer
 from inference_svc.detection import (
     DetectorWeights,
@@ -78,6 +79,8 @@ ROUTER_CONFIDENCE = 0.1
 QUALITY_WEIGHT = 0.05
 STALE_VERSION_PENALTY = 0.05
 REFERENCE_THRESHOLD = 0.45
+# What a file pattern has that a regex's star has not.
+_FILE_PATTERN = re.compile(r"\*\*/|\*\.\w|/\*")
 
 
 @dataclass(frozen=True)
@@ -169,9 +172,11 @@ def choose_examples(
     max_examples: int,
     known_tools: set[str],
     distinct_calls: bool = True,
+    wanted_shapes: Collection[str] = (),
 ) -> tuple[list[RetrievedExample], list[str]]:
     """Examples of distinct tools first (best match last), then one negative of the top tool;
-    with `distinct_calls`, calls not shown yet before repeats.
+    with `distinct_calls`, calls not shown yet before repeats, and first of those, calls
+    showing a value of a `wanted_shapes` shape (`request_shapes`) that no chosen one shows.
 
     Returns the examples in prompt order and the candidate tools, best first.
     """
@@ -192,11 +197,20 @@ def choose_examples(
     # of one call; three copies of it teach neither which words of a value are
     # the request's own nor the forms a value takes (copy_hints reads the
     # shown values), so a repeat fills a slot only when nothing else is left.
-    for fresh_only in (True, False) if distinct_calls else (False,):
+    # Before those, a call that shows where a glob, URL, file or folder of the
+    # request goes, when no chosen call shows one: the nearest examples of a
+    # search tool had all searched the whole workspace, and the model put
+    # "limited to `*.rb`" into the regex of a tool with a `file_pattern`.
+    passes = ("shape", "fresh", "any") if distinct_calls else ("any",)
+    for kind in passes:
         for example in positives:
             if len(chosen) >= max_examples:
                 break
-            if example in chosen or (fresh_only and _shows_call_of(example, chosen)):
+            if example in chosen or (kind != "any" and _shows_call_of(example, chosen)):
+                continue
+            if kind == "shape" and not (
+                _missing_shapes(wanted_shapes, chosen) & _call_shapes(example)
+            ):
                 continue
             chosen.append(example)
     ordered = sorted(chosen, key=lambda e: positives.index(e), reverse=True)
@@ -207,6 +221,38 @@ def choose_examples(
         if negative is not None:
             ordered.insert(0, negative)
     return ordered, tools
+
+
+def request_shapes(query: str) -> set[str]:
+    """The word shapes (hybridtools.word_shapes) named in the request proper: its first
+    line after any context sentences (a pasted block's words are code, not names)."""
+    line = query.strip().split("\n", 1)[0]
+    words = line[context_end(line) :].split()
+    return {shape for shape in map(_name_shape, words) if shape}
+
+
+def _call_shapes(example: RetrievedExample) -> set[str]:
+    """The word shapes among the words of an example call's string values."""
+    shapes: set[str] = set()
+    for value in example.call_arguments.values():
+        items = [value] if isinstance(value, str) else value if _is_string_list(value) else []
+        for item in items:
+            shapes.update(shape for shape in map(_name_shape, item.split()) if shape)
+    return shapes
+
+
+def _name_shape(word: str) -> str | None:
+    """`word_shape`, with a glob only where a file pattern is written (`*.rb`, `**/`): a
+    regex's star (`\\*Comment\\)`) had brought a glob example to a regex search."""
+    shape = word_shape(word)
+    return None if shape == "glob" and not _FILE_PATTERN.search(word) else shape
+
+
+def _missing_shapes(wanted: Collection[str], chosen: Sequence[RetrievedExample]) -> set[str]:
+    shown: set[str] = set()
+    for example in chosen:
+        shown |= _call_shapes(example)
+    return set(wanted) - shown
 
 
 def _repeats_a_call(examples: Sequence[RetrievedExample]) -> bool:
@@ -627,16 +673,21 @@ class ToolAwarePromptBuilder:
         # must not move that evidence.
         by_rank, _ = choose_examples(ranked, max_examples, known, distinct_calls=False)
         nearest = max((e.score for e in by_rank if e.kind == "positive"), default=None)
-        examples, tool_names = choose_examples(ranked, max_examples, known)
-        if dominant and _repeats_a_call(examples) and catalog.tool(dominant).properties:
+        wanted = request_shapes(query)
+        examples, tool_names = choose_examples(ranked, max_examples, known, wanted_shapes=wanted)
+        lacking = _repeats_a_call(examples) or _missing_shapes(wanted, examples)
+        if dominant and lacking and catalog.tool(dominant).properties:
             # Phrasings of one call crowd the nearest examples in a large store:
-            # look deeper among the tool's own for calls not shown yet (a tool
-            # without arguments has only the one call, and skips the search).
+            # look deeper among the tool's own for calls not shown yet, or for one
+            # showing the request's kind of name (a tool without arguments has
+            # only the one call, and skips the search).
             deeper = await self._examples_of(
                 query, search.ecosystem, dominant, DISTINCT_CALL_DEPTH, catalog.version
             )
             if deeper:
-                examples, tool_names = choose_examples(deeper, max_examples, known)
+                examples, tool_names = choose_examples(
+                    deeper, max_examples, known, wanted_shapes=wanted
+                )
         tools = [catalog.tool(name) for name in tool_names[: self._candidate_tools]]
         return ToolExamples(search.ecosystem, catalog, examples, tools, nearest)
 

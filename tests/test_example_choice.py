@@ -16,6 +16,7 @@ from inference_svc.prompt_builder import (
     non_empty_lists,
     punctuated_arguments,
     rank_examples,
+    request_shapes,
     shaped_arguments,
 )
 from inference_svc.retrieval_client import RetrievedExample
@@ -95,6 +96,30 @@ def test_a_call_already_shown_fills_a_slot_only_when_nothing_else_is_left() -> N
     # Only one call to show: its repeats fill the slots rather than leave them empty.
     repeats, _ = choose_examples(ranked[:2], 3, set())
     assert [e.relevance for e in repeats] == [0.8, 0.9]
+
+
+def test_a_call_showing_where_the_requests_glob_goes_comes_before_other_new_calls() -> None:
+    ranked = [
+        with_arguments(example("search", 0.9), path=".", regex="TASK_TIMEOUT"),
+        with_arguments(example("search", 0.8), path=".", regex="def create_campaign"),
+        with_arguments(example("search", 0.7), path=".", regex="RATING_TIMEOUT"),
+        with_arguments(example("search", 0.6), path=".", regex="TODO", file_pattern="*.py"),
+    ]
+    wanted = request_shapes("Help me search for setTimeout(, limited to `*.rb`")
+    assert wanted == {"glob"}
+    chosen, _ = choose_examples(ranked, 3, set(), wanted_shapes=wanted)
+    assert [e.relevance for e in chosen] == [0.6, 0.8, 0.9]  # by rank, best last
+    # Nothing of the kind wanted among them: the new calls, best first, as before.
+    plain, _ = choose_examples(ranked[:3], 3, set(), wanted_shapes=wanted)
+    assert [e.relevance for e in plain] == [0.7, 0.8, 0.9]
+
+
+def test_request_shapes_are_the_request_propers_not_its_context_or_pasted_code() -> None:
+    assert request_shapes("Context: refactoring billing. read src/app.py") == {"file"}
+    assert request_shapes("extend src/app.py with:\nimport os.path\nfetch('https://x.io')") == {
+        "file"
+    }
+    assert request_shapes("what is a goroutine?") == set()
 
 
 def with_arguments(example_: RetrievedExample, **arguments: object) -> RetrievedExample:

@@ -25,7 +25,7 @@ from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, 
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from inference_svc.backends.tokenizer import HfChatTokenizer
 from inference_svc.config import InferenceSettings
-from inference_svc.prompt_builder import SEARCH_DEPTH, ToolAwarePromptBuilder
+from inference_svc.prompt_builder import SEARCH_DEPTH, ToolAwarePromptBuilder, ToolExamples
 from inference_svc.retrieval_client import RetrievalClient
 from inference_svc.server import build_service
 
@@ -245,6 +245,14 @@ CROWD = [
 ]
 
 
+# More one-word folders than the first search sees, each listed in other words.
+FOLDERS = [
+    crowd_example(f"{verb} the {folder} folder", "ls", {"dirPath": folder})
+    for verb in ("list", "ls")
+    for folder in ("src", "tests", "docs", "scripts", "assets", "config", "public", "vendor")
+]
+
+
 @pytest.fixture(scope="module")
 async def crowded(system: InferenceUnderTest) -> str:
     """An ecosystem with Continue's tools whose nearest examples repeat one call."""
@@ -257,6 +265,9 @@ async def crowded(system: InferenceUnderTest) -> str:
         crowd_example("what did I change?", "view_diff", {}),
         crowd_example("diff my working tree", "view_diff", {}),
         crowd_example("show me my uncommitted changes", "view_diff", {}),
+        # The folders listed nearest have no path; one far off has.
+        *FOLDERS,
+        crowd_example("what's under lib/core/utils?", "ls", {"dirPath": "lib/core/utils"}),
     ]
     request = rpb.SwapEcosystemRequest(
         ecosystem="crowded",
@@ -298,22 +309,44 @@ class CountingRetrievalClient(RetrievalClient):
         return await super().search(*args, **kwargs)
 
 
-async def test_a_tool_without_arguments_is_not_searched_deeper(
-    system: InferenceUnderTest, crowded: str
-) -> None:
-    """Its examples can only repeat its one call: no second search for other calls."""
+async def retrieve_counting_searches(
+    system: InferenceUnderTest, query: str, ecosystem: str
+) -> tuple[ToolExamples, int]:
+    """What the prompt builder retrieves for `query`, and how many example searches it made."""
     client = CountingRetrievalClient(system.retrieval.address, timeout_s=10.0)
     tokenizer = HfChatTokenizer(
         load_tokenizer(ensure_model_dir(cache_dir=default_model_cache_dir()))
     )
     builder = ToolAwarePromptBuilder(client, tokenizer, 2048)
     try:
-        found = await builder.retrieve_tool_examples("show the diff", (), crowded)
+        found = await builder.retrieve_tool_examples(query, (), ecosystem)
     finally:
         await client.close()
+    return found, client.searches
+
+
+async def test_a_tool_without_arguments_is_not_searched_deeper(
+    system: InferenceUnderTest, crowded: str
+) -> None:
+    """Its examples can only repeat its one call: no second search for other calls."""
+    found, searches = await retrieve_counting_searches(system, "show the diff", crowded)
     assert [tool.name for tool in found.tools] == ["view_diff"]
     assert len([e for e in found.examples if e.kind == "positive"]) == 3  # one call, thrice
-    assert client.searches == 1
+    assert searches == 1
+
+
+async def test_the_prompt_shows_where_a_requested_folder_goes(
+    system: InferenceUnderTest, crowded: str
+) -> None:
+    """No near example names a folder by its path: a deeper search finds one that does."""
+    found, searches = await retrieve_counting_searches(
+        system, "list the folder packages/api/src", crowded
+    )
+    assert [tool.name for tool in found.tools] == ["ls"]
+    assert len(FOLDERS) > SEARCH_DEPTH
+    shown = [e.call_arguments["dirPath"] for e in found.examples if e.kind == "positive"]
+    assert "lib/core/utils" in shown, shown
+    assert searches == 2
 
 
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
