@@ -322,6 +322,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         forms=value_forms(examples),
         shapes=shaped_arguments(examples, held),
         cues=cued_arguments(examples, held),
+        first_words=first_words_of(examples, held),
         capitalised=capitalised_arguments(examples, held),
     )
 
@@ -448,6 +449,27 @@ def cued_arguments(
             if cue is not None:
                 cues.setdefault(key, set()).add(cue)
     return {key: frozenset(words) for key, words in sorted(cues.items()) if words}
+
+
+def first_words_of(
+    examples: Sequence[RetrievedExample], held: Collection[str]
+) -> dict[str, frozenset[str]]:
+    """Per held argument (`copied_arguments`), the first words of its shown values,
+    lowercased: "let" and "const" of the old and new strings of "let grades = [] ->
+    const grades: Grade[] = []".
+
+    Held to any span of the request, the model had taken the new string of "update
+    X so var student = becomes const student =" for the old one, beside examples
+    whose new strings all started with "const": a held value does not start with
+    a word that only another argument's shown values started with
+    (hybridtools.llm.copying).
+    """
+    words: dict[str, set[str]] = {}
+    for _, key, items in _held_values(examples, held):
+        words.setdefault(key, set()).update(
+            item.split()[0].lower() for item in items if item.split()
+        )
+    return {key: frozenset(found) for key, found in sorted(words.items()) if found}
 
 
 def capitalised_arguments(

@@ -545,15 +545,19 @@ def test_a_shaped_word_ends_before_its_sentences_full_stop() -> None:
     assert b'"' in favoured(bias)
 
 
+def held_favoured(source: str, hints: CopyHints) -> set[bytes]:
+    """The tokens favoured to open the `command` value of `source` under `hints`."""
+    bias = CopyBias(source, INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    return favoured(bias)
+
+
 def test_a_held_value_does_not_start_after_another_arguments_cue_words() -> None:
     source = "I'd rather have pip than go"
     cues = {"command": frozenset({"with"}), "other": frozenset({"than"})}
-    hints = CopyHints(exact=("command", "other"), cues=cues)
-    bias = CopyBias(source, INDEX, JsonPosition(), 4.0, hints)
-    call_prefix(bias)
     # Held to any word, the model had taken the old value for the new one.
     assert {b"pip", b"go"} <= favoured(exact_bias_after(source))
-    assert favoured(bias) == {b"pip"}
+    assert held_favoured(source, CopyHints(exact=("command", "other"), cues=cues)) == {b"pip"}
 
 
 def test_cue_words_shared_absent_or_not_held_leave_the_value_as_before() -> None:
@@ -564,9 +568,24 @@ def test_cue_words_shared_absent_or_not_held_leave_the_value_as_before() -> None
         ({"command": frozenset({"with"}), "other": frozenset({"by"})}, ("command", "other")),
         ({"other": frozenset({"than"})}, ("command",)),  # "other" is not held: no cue
     ):
-        bias = CopyBias(source, INDEX, JsonPosition(), 4.0, CopyHints(exact=held, cues=cues))
-        call_prefix(bias)
-        assert favoured(bias) == before
+        assert held_favoured(source, CopyHints(exact=held, cues=cues)) == before
+
+
+def test_a_held_value_does_not_start_with_another_arguments_first_word() -> None:
+    source = "so pip becomes go"
+    firsts = {"command": frozenset({"fire"}), "other": frozenset({"go"})}
+    # Held to any word, the model had taken the new value for the old one.
+    before = favoured(exact_bias_after(source))
+    assert {b"pip", b"go"} <= before
+    # Shown values of the other argument all began with "go", and none of this one's did.
+    hints = CopyHints(exact=("command", "other"), first_words=firsts)
+    assert held_favoured(source, hints) == {b"pip"}
+    # A first word both arguments' values had, or that of one not held, changes nothing.
+    for firsts, held in (
+        ({"command": frozenset({"go"}), "other": frozenset({"go"})}, ("command", "other")),
+        ({"other": frozenset({"go"})}, ("command",)),
+    ):
+        assert held_favoured(source, CopyHints(exact=held, first_words=firsts)) == before
 
 
 def test_a_cue_word_is_the_word_before_a_value_past_determiners() -> None:

@@ -13,6 +13,7 @@ from inference_svc.prompt_builder import (
     cued_arguments,
     dominant_tool,
     example_literals,
+    first_words_of,
     non_empty_lists,
     punctuated_arguments,
     rank_examples,
@@ -306,6 +307,23 @@ def test_held_arguments_keep_the_words_that_stood_before_their_values() -> None:
     # A value at the request's start has no word before it; "TODO" inside "XTODO" is no word.
     assert cued_arguments([asked("TODO: find XTODO", regex="TODO")], ("regex",)) == {}
     assert copy_hints(searches).cues == cued_arguments(searches, held)
+
+
+def test_held_arguments_keep_the_first_words_of_their_values() -> None:
+    edits = [
+        asked(
+            "edit a.ts: let xs = [] -> const xs: X[] = []",
+            old="let xs = []",
+            new="const xs: X[] = []",
+        ),
+        asked("swap == null for === null", old="== null", new="=== null"),
+    ]
+    held = copied_arguments(edits)
+    assert first_words_of(edits, held) == {
+        "new": frozenset({"const", "==="}),
+        "old": frozenset({"let", "=="}),
+    }
+    assert copy_hints(edits).first_words == first_words_of(edits, held)
 
 
 def test_held_arguments_whose_shown_values_all_start_with_a_capital() -> None:

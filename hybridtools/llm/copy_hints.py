@@ -62,6 +62,10 @@ class CopyHints:
     # (hybridtools.llm.request_text.cue_word: "than" for the old string of "I want x
     # rather than y"): another held value does not start after one of them.
     cues: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Held argument -> the first word of each of its shown values, lowercased ("let"
+    # of "let grades = []"): another held value does not start with one of them that
+    # none of its own started with.
+    first_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Held arguments whose every shown value started with a capital letter ("Ruff",
     # "Black Formatter" for an extension's name): the held value starts at a
     # capitalised word of the request proper, where it has one.

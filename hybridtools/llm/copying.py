@@ -55,7 +55,10 @@ value starts in the request proper, not in a sentence of context before it
 ("Trying to fix a bug in team handling. "), and not right after a word that
 stood before another held argument's values in the shown requests (`cues`:
 the new string of "I'd rather have x than y" does not start after "than"),
-and at a capitalised word where every shown value began with a capital
+not at a word that only another held argument's shown values began with
+(`first_words`: the old string of "so var x = becomes const x =" does not
+start at "const" beside new strings that all did), and at a capitalised
+word where every shown value began with a capital
 (`capitalised`: "Jupyter", not "set up", of "set up the Jupyter extension"),
 each rule where it leaves a start; the copy then goes on only from such a
 start.
@@ -272,6 +275,9 @@ class CopyBias:
         self._starts = sorted(self._segments.starts)
         self._cues = {key: words for key, words in hints.cues.items() if key in self._exact}
         self._capitalised = frozenset(hints.capitalised) & self._exact
+        self._first_words = {
+            key: words for key, words in hints.first_words.items() if key in self._exact
+        }
         self._text = source
         # Escaped source offset -> the request's character there (for cue words).
         offsets = _escaped_offsets(source)
@@ -610,7 +616,8 @@ class CopyBias:
         the folder spec/models" had given the folder "team handling") and not right
         after a cue word of another held argument that is none of its own (the new
         string of "I'd rather have x than y" does not start after "than", the old
-        one's cue), and at a capital letter where every shown value did
+        one's cue), not at a word only another held argument's shown values started
+        with (`first_words`), and at a capital letter where every shown value did
         (`capitalised`); each rule only where it leaves a start."""
         proper = [start for start in starts if start >= self._request_start]
         starts = proper or starts
@@ -619,10 +626,22 @@ class CopyBias:
         if others:
             cued = [s for s in starts if self._cue_before(s) not in others]
             starts = cued or starts
+        own_firsts = self._first_words.get(key or "", frozenset())
+        other_firsts = (
+            frozenset().union(*(w for k, w in self._first_words.items() if k != key)) - own_firsts
+        )
+        if other_firsts:
+            unclaimed = [s for s in starts if self._word_at(s) not in other_firsts]
+            starts = unclaimed or starts
         if key in self._capitalised:
             capitals = [s for s in starts if self._text[self._characters[s]].isupper()]
             starts = capitals or starts
         return starts
+
+    def _word_at(self, start: int) -> str:
+        """The request's word that starts at the escaped source's offset `start`, lowercased."""
+        rest = self._text[self._characters[start] :].split(maxsplit=1)
+        return rest[0].lower() if rest else ""
 
     def _cue_before(self, start: int) -> str | None:
         """The cue word before the escaped source's offset `start` (cached)."""
