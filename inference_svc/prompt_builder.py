@@ -68,7 +68,8 @@ from inference_svc.value_forms import value_forms
 # Examples fetched per request: enough to find 3 distinct tools and a negative,
 # and ~12 positives to judge whether one tool dominates.
 SEARCH_DEPTH = 14
-# How deep to look among one tool's examples when the nearest repeat a call.
+# How deep to look among one tool's examples when the nearest repeat a call or
+# none shows where the request's kind of name goes.
 DISTINCT_CALL_DEPTH = 48
 DOMINANT_TOOL_SHARE = 0.5
 # The router's first tool was right for 57% of the held-out requests it gave
@@ -201,17 +202,20 @@ def choose_examples(
     # request goes, when no chosen call shows one: the nearest examples of a
     # search tool had all searched the whole workspace, and the model put
     # "limited to `*.rb`" into the regex of a tool with a `file_pattern`.
-    passes = ("shape", "fresh", "any") if distinct_calls else ("any",)
+    missing = _missing_shapes(wanted_shapes, chosen) if distinct_calls else set()
+    passes = ("shape",) if missing else ()
+    passes += ("fresh", "any") if distinct_calls else ("any",)
     for kind in passes:
         for example in positives:
             if len(chosen) >= max_examples:
                 break
             if example in chosen or (kind != "any" and _shows_call_of(example, chosen)):
                 continue
-            if kind == "shape" and not (
-                _missing_shapes(wanted_shapes, chosen) & _call_shapes(example)
-            ):
-                continue
+            if kind == "shape":
+                shows = missing & _call_shapes(example)
+                if not shows:
+                    continue
+                missing -= shows
             chosen.append(example)
     ordered = sorted(chosen, key=lambda e: positives.index(e), reverse=True)
     if tools:
@@ -249,6 +253,8 @@ def _name_shape(word: str) -> str | None:
 
 
 def _missing_shapes(wanted: Collection[str], chosen: Sequence[RetrievedExample]) -> set[str]:
+    if not wanted:
+        return set()
     shown: set[str] = set()
     for example in chosen:
         shown |= _call_shapes(example)

@@ -86,7 +86,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -139,6 +139,12 @@ class Segments:
     closed_at: dict[int, int]
     # Where the pasted block starts (everything after the first line), if any.
     block: int | None = None
+
+
+def _only_others(words: Mapping[str, frozenset[str]], key: str | None) -> frozenset[str]:
+    """The words of the other arguments in `words` that are none of `key`'s own."""
+    own = words.get(key or "", frozenset())
+    return frozenset().union(*(w for k, w in words.items() if k != key)) - own
 
 
 def _escaped_offsets(text: str) -> list[int]:
@@ -621,15 +627,11 @@ class CopyBias:
         (`capitalised`); each rule only where it leaves a start."""
         proper = [start for start in starts if start >= self._request_start]
         starts = proper or starts
-        own = self._cues.get(key or "", frozenset())
-        others = frozenset().union(*(w for k, w in self._cues.items() if k != key)) - own
+        others = _only_others(self._cues, key)
         if others:
             cued = [s for s in starts if self._cue_before(s) not in others]
             starts = cued or starts
-        own_firsts = self._first_words.get(key or "", frozenset())
-        other_firsts = (
-            frozenset().union(*(w for k, w in self._first_words.items() if k != key)) - own_firsts
-        )
+        other_firsts = _only_others(self._first_words, key)
         if other_firsts:
             unclaimed = [s for s in starts if self._word_at(s) not in other_firsts]
             starts = unclaimed or starts
