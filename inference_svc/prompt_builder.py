@@ -45,7 +45,7 @@ from typing import Any
 from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.catalog import Catalog, ToolSpec
 from hybridtools.llm.copy_hints import CopyHints
-from hybridtools.llm.request_text import cue_word
+from hybridtools.llm.request_text import cue_word, starts_capitalised
 from hybridtools.prompting import (
     PromptExample,
     PromptTool,
@@ -482,15 +482,18 @@ def capitalised_arguments(
     examples: Sequence[RetrievedExample], held: Collection[str]
 ) -> tuple[str, ...]:
     """The held arguments (`copied_arguments`) whose every shown value starts with a
-    capital letter: an extension's name ("Ruff", "Black Formatter"), a question.
+    capitalised word (`starts_capitalised`): an extension's name ("Ruff", "Black
+    Formatter"), a question.
 
     Held to any span of the request, the model had named the Jupyter extension "set
     up" after "set up the Jupyter extension (ms-toolsai.jupyter)", beside examples
-    whose names were all capitalised words of their requests.
+    whose names were all capitalised words of their requests. Constants in capitals
+    do not count: beside regexes that were all `*_TIMEOUT`, "Help me search for
+    setTimeout(" had been searched for "Help".
     """
     starts: dict[str, set[bool]] = {}
     for _, key, items in _held_values(examples, held):
-        starts.setdefault(key, set()).update(item[:1].isupper() for item in items)
+        starts.setdefault(key, set()).update(starts_capitalised(item) for item in items)
     return tuple(sorted(key for key, found in starts.items() if found == {True}))
 
 

@@ -43,6 +43,7 @@ VOCAB = [
     b"Gem",
     b"file",
     b"Gemfile",
+    b"PIP",
 ]
 IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
 INDEX = TokenIndex(VOCAB)
@@ -648,3 +649,10 @@ def test_a_held_value_starts_at_a_capital_where_every_shown_value_did() -> None:
     bias = CopyBias("fire pip or go", INDEX, JsonPosition(), 4.0, hints)
     call_prefix(bias)
     assert favoured(bias) == {b"fire", b"pip", b"go"}
+    # A constant in capitals is no capitalised word.
+    bias = CopyBias("PIP or fire Project", INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    assert favoured(bias) == {b"Project"}
+    bias = CopyBias("PIP or fire go", INDEX, JsonPosition(), 4.0, hints)
+    call_prefix(bias)
+    assert favoured(bias) == {b"PIP", b"fire", b"go"}

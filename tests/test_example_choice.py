@@ -346,3 +346,10 @@ def test_held_arguments_whose_shown_values_all_start_with_a_capital() -> None:
     mixed = [*extensions, asked("add the extension x.y (docs)", id="x.y", name="docs")]
     assert capitalised_arguments(mixed, held) == ()
     assert copy_hints(extensions).capitalised == ("name",)
+    # Beside regexes that were all constants in capitals, "Help me search for
+    # setTimeout(" had been searched for "Help".
+    constants = [
+        asked("search `k8s` for PERMISSION_TIMEOUT", path="k8s", regex="PERMISSION_TIMEOUT"),
+        asked("Search the code for DRIVER_TIMEOUT", path="src", regex="DRIVER_TIMEOUT"),
+    ]
+    assert capitalised_arguments(constants, copied_arguments(constants)) == ()

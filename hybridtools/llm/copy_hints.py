@@ -66,7 +66,7 @@ class CopyHints:
     # of "let grades = []"): another held value does not start with one of them that
     # none of its own started with.
     first_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # Held arguments whose every shown value started with a capital letter ("Ruff",
-    # "Black Formatter" for an extension's name): the held value starts at a
-    # capitalised word of the request proper, where it has one.
+    # Held arguments whose every shown value started with a capitalised word ("Ruff",
+    # "Black Formatter" for an extension's name; not "SUBSCRIPTION_TIMEOUT"): the held
+    # value starts at a capitalised word of the request proper, where it has one.
     capitalised: tuple[str, ...] = ()

@@ -58,8 +58,9 @@ the new string of "I'd rather have x than y" does not start after "than"),
 not at a word that only another held argument's shown values began with
 (`first_words`: the old string of "so var x = becomes const x =" does not
 start at "const" beside new strings that all did), and at a capitalised
-word where every shown value began with a capital
-(`capitalised`: "Jupyter", not "set up", of "set up the Jupyter extension"),
+word where every shown value began with one (`capitalised`: "Jupyter", not
+"set up", of "set up the Jupyter extension"; a constant in capitals is no
+capitalised word),
 each rule where it leaves a start; the copy then goes on only from such a
 start.
 
@@ -94,7 +95,13 @@ import torch
 
 from hybridtools.llm.copy_hints import CopyHints, ValueForm
 from hybridtools.llm.json_position import JsonPosition
-from hybridtools.llm.request_text import PASTED_BLOCK, cue_word, quoted_segments, word_spans
+from hybridtools.llm.request_text import (
+    PASTED_BLOCK,
+    cue_word,
+    quoted_segments,
+    starts_capitalised,
+    word_spans,
+)
 from hybridtools.word_shapes import context_end, name_span, word_shape
 
 # Longest token (in bytes) looked for at a copy position; SmolLM2's tokens
@@ -623,8 +630,8 @@ class CopyBias:
         after a cue word of another held argument that is none of its own (the new
         string of "I'd rather have x than y" does not start after "than", the old
         one's cue), not at a word only another held argument's shown values started
-        with (`first_words`), and at a capital letter where every shown value did
-        (`capitalised`); each rule only where it leaves a start."""
+        with (`first_words`), and at a capitalised word where every shown value
+        began with one (`capitalised`); each rule only where it leaves a start."""
         proper = [start for start in starts if start >= self._request_start]
         starts = proper or starts
         others = _only_others(self._cues, key)
@@ -636,7 +643,7 @@ class CopyBias:
             unclaimed = [s for s in starts if self._word_at(s) not in other_firsts]
             starts = unclaimed or starts
         if key in self._capitalised:
-            capitals = [s for s in starts if self._text[self._characters[s]].isupper()]
+            capitals = [s for s in starts if starts_capitalised(self._text[self._characters[s] :])]
             starts = capitals or starts
         return starts
 

@@ -51,6 +51,19 @@ def quoted_segments(text: str) -> dict[int, int]:
     return segments
 
 
+_LEADING_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def starts_capitalised(text: str) -> bool:
+    """Whether `text` begins with a capitalised word, as a name or a sentence does
+    ("Ruff", "Is it fine...?", "I'd"), not with a constant in capitals
+    ("SUBSCRIPTION_TIMEOUT", "README.md") or in lower case."""
+    letters = _LEADING_LETTERS.match(text)
+    if letters is None or not letters.group()[0].isupper():
+        return False
+    return len(letters.group()) == 1 or not letters.group().isupper()
+
+
 # Words skipped on the way back to a cue ("in the `src` folder": the cue is "in").
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "my", "our"})
 _OPENERS = QUOTES + "([{"
