@@ -20,6 +20,7 @@ from inference_svc.prompt_builder import (
     ToolAwarePromptBuilder,
     schema_json,
 )
+from inference_svc.regex_values import repair_regexes
 from inference_svc.timeline import ToolCallEvent, UsageTimeline
 
 MAX_NEW_TOKENS_LIMIT = 1024
@@ -74,7 +75,8 @@ def parse_tool_call(text: str, prompt: BuiltPrompt) -> ParsedCall | None:
     name, arguments = parsed
     if prompt.catalog.has_tool(name):
         request = next((m["content"] for m in reversed(prompt.messages) if m["role"] == "user"), "")
-        arguments = ground_arguments(arguments, request, prompt.catalog.tool(name).properties)
+        tool = prompt.catalog.tool(name)
+        arguments = repair_regexes(ground_arguments(arguments, request, tool.properties), tool)
     problems = validate_call(prompt.catalog, name, arguments)
     rendered = render_call(prompt.catalog.call_format, name, arguments)
     return ParsedCall(name, arguments, rendered, not problems, "; ".join(problems))
