@@ -275,16 +275,20 @@ def _shows_call_of(example: RetrievedExample, chosen: Sequence[RetrievedExample]
 
 
 def call_schema(
-    tools: Sequence[ToolSpec], non_empty: Mapping[str, set[str]] | None = None
+    tools: Sequence[ToolSpec],
+    non_empty: Mapping[str, set[str]] | None = None,
+    shown: Mapping[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """One JSON object {"name", "arguments"} of one of the candidate tools.
 
     `non_empty`: per tool, list arguments to give at least one item
     (`non_empty_lists`) where the tool requires them: an optional list left
     empty is the tool's "all" (Cursor's `read_lints` paths for the whole
-    workspace), a required one left empty is a call in name only. A tighter
-    schema than the tool's, so a call that follows it still validates
-    against the tool's own.
+    workspace), a required one left empty is a call in name only.
+    `shown`: per tool, the arguments its shown calls give (`shown_arguments`);
+    of a tool with shown calls, only those optional arguments may be written.
+    A tighter schema than the tool's, so a call that follows it still
+    validates against the tool's own.
     """
     branches = []
     for tool in tools:
@@ -292,11 +296,13 @@ def call_schema(
         arguments.setdefault("type", "object")
         arguments.setdefault("additionalProperties", False)
         filled = (non_empty or {}).get(tool.name, set()) & set(tool.required)
+        given = (shown or {}).get(tool.name)
         properties = arguments.get("properties")
-        if filled and isinstance(properties, dict):
+        if isinstance(properties, dict) and (filled or given):
             arguments["properties"] = {
                 key: _with_an_item(value) if key in filled else value
                 for key, value in properties.items()
+                if given is None or key in given or key in tool.required
             }
         branches.append(
             {
@@ -583,6 +589,25 @@ def _template(literal: str) -> str:
         return str(json.loads(literal + '"'))
 
 
+def shown_arguments(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
+    """Per tool, the arguments that its shown calls give (a negative's corrected call
+    counts).
+
+    The generation schema leaves out the tool's other optional arguments
+    (`call_schema`): the model has no example of what goes there, and had
+    filled them with words the request meant for others (Cline's `file_pattern`
+    "setTimeout(" beside the regex "setTimeout(") or with a number as long as the
+    grammar allowed (Copilot's `maxResults` 10000000000000000000). An optional
+    argument the request names the kind of (a glob, a folder) has its example
+    chosen for it (`choose_examples`, `wanted_shapes`).
+    """
+    given: dict[str, set[str]] = {}
+    for example in examples:
+        if example.call_name:
+            given.setdefault(example.call_name, set()).update(example.call_arguments)
+    return given
+
+
 def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
     """Per tool, the list arguments that every shown call of it gives with items.
 
@@ -864,7 +889,9 @@ class ToolAwarePromptBuilder:
             examples=examples,
             tools=tools,
             call_schema=(
-                call_schema(tools, non_empty_lists(examples)) if tool_detected and tools else None
+                call_schema(tools, non_empty_lists(examples), shown_arguments(examples))
+                if tool_detected and tools
+                else None
             ),
             copy_hints=copy_hints(examples) if tool_detected and tools else CopyHints(),
             prompt_tokens=len(ids),

@@ -19,6 +19,7 @@ from inference_svc.prompt_builder import (
     rank_examples,
     request_shapes,
     shaped_arguments,
+    shown_arguments,
 )
 from inference_svc.retrieval_client import RetrievedExample
 
@@ -223,6 +224,43 @@ def test_lists_of_words_from_the_request_are_copied_and_kept_filled() -> None:
     assert "minItems" not in arguments["properties"]["pages"]
     assert "minItems" not in tool.parameters["properties"]["urls"]  # the tool's own is kept
     assert "minItems" not in call_schema([tool])["properties"]["arguments"]["properties"]["urls"]
+
+
+def test_a_call_gives_only_the_optional_arguments_its_examples_show() -> None:
+    # Beside examples without a file pattern, Cline's search for "setTimeout(" had
+    # also given it as the file pattern; Copilot's maxResults was 10000000000000000000.
+    searches = [
+        asked("search `k8s` for PERMISSION_TIMEOUT", path="k8s", regex="PERMISSION_TIMEOUT"),
+        asked("grep X_TIMEOUT only in *.js", path=".", regex="X_TIMEOUT", file_pattern="*.js"),
+    ]
+    tool = ToolSpec(
+        "t",
+        "search",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "regex": {"type": "string"},
+                "file_pattern": {"type": "string"},
+                "max_results": {"type": "integer"},
+            },
+            "required": ["path", "regex"],
+        },
+    )
+    other = ToolSpec("u", "other", {"type": "object", "properties": {"limit": {"type": "integer"}}})
+    assert shown_arguments(searches) == {"t": {"path", "regex", "file_pattern"}}
+    schema = call_schema([tool, other], shown=shown_arguments(searches[:1]))
+    branches = [branch["properties"]["arguments"] for branch in schema["anyOf"]]
+    assert list(branches[0]["properties"]) == ["path", "regex"]  # required ones stay
+    assert branches[0]["additionalProperties"] is False
+    assert list(branches[1]["properties"]) == ["limit"]  # no example shown: all of them
+    schema = call_schema([tool], shown=shown_arguments(searches))
+    assert list(schema["properties"]["arguments"]["properties"]) == [
+        "path",
+        "regex",
+        "file_pattern",
+    ]
+    assert "max_results" in tool.properties  # the tool's own schema is kept
 
 
 def test_arguments_most_examples_composed_are_known_as_such() -> None:
