@@ -67,8 +67,53 @@ def value_forms(examples: Sequence[_Example]) -> dict[str, tuple[ValueForm, ...]
             else:
                 parsed[key] = found
         for key, (form, holes) in parsed.items():
-            forms.setdefault(key, set()).add(_linked(key, form, holes, parsed, whole))
+            forms.setdefault(key, set()).update(
+                _with_unit(_linked(key, form, holes, parsed, whole))
+            )
     return {key: tuple(sorted(found)) for key, found in forms.items() if key not in formless}
+
+
+def _with_unit(form: ValueForm) -> tuple[ValueForm, ...]:
+    """`form`, and where it repeats a unit of holes (two SEARCH/REPLACE blocks joined
+    by a line break) that unit alone, both marked with the unit's hole count.
+
+    The nearest examples of a one-edit request can all be two-edit ones ("two
+    edits in a.py: x becomes y, ..."): held to their form, Cline's diff for "so
+    LESSON_LIMIT = 100 becomes LESSON_LIMIT = 500" got a second block of the
+    request's left-over words ("scripts/sync_lessons.py" for "so").
+    """
+    parts = form.parts
+    holes = len(parts) - 1
+    if form.same_as or form.block_hole is not None:
+        return (form,)
+    for size in range(1, holes // 2 + 1):
+        if holes % size or not _repeats(parts, size):
+            continue
+        unit = (*parts[:size], parts[-1])
+        if not any(char.isalnum() for part in unit for char in part):
+            return (form,)  # "<x> and <y>" repeats nothing of the example's own
+        return (
+            replace(form, repeat_holes=size),
+            replace(form, parts=unit, repeat_holes=size),
+        )
+    return (form,)
+
+
+def _repeats(parts: tuple[str, ...], size: int) -> bool:
+    """Whether `parts` are one unit of `size` holes written over and over: each joint
+    is the unit's end, a separator and its start, the words between its holes the same."""
+    first, last = parts[0], parts[-1]
+    separators = set()
+    for joint in range(size, len(parts) - 1, size):
+        part = parts[joint]
+        if not (part.startswith(last) and part.endswith(first)):
+            return False
+        if len(part) < len(last) + len(first):
+            return False
+        separators.add(part[len(last) : len(part) - len(first)])
+        if parts[joint + 1 : joint + size] != parts[1:size]:
+            return False
+    return len(separators) == 1
 
 
 def _linked(
@@ -112,7 +157,8 @@ def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
     copy.
     """
     by_first: dict[str, list[str]] = {}
-    for span in sorted(_request_spans(request), key=len, reverse=True):
+    spans = _request_spans(request) | _copied_lines(value, request)
+    for span in sorted(spans, key=len, reverse=True):
         by_first.setdefault(span[0], []).append(span)
     parts: list[str] = []
     holes: list[str] = []
@@ -182,6 +228,22 @@ def _request_spans(request: str) -> set[str]:
     if pasted:
         spans.update({pasted, pasted.rstrip(_TRAILING)})  # "...}?" of "can you add ...?"
     return {span for span in spans if any(char.isalnum() for char in span)}
+
+
+def _copied_lines(value: str, request: str) -> set[str]:
+    """The lines of `value` that are a run of `request`'s words (between word
+    boundaries), whatever words: a SEARCH/REPLACE block's "permission: Permission"
+    is a copy although both its words are plain ones, which `_request_spans` leaves
+    out (the old line then counted as the example's own words and the block showed
+    no form at all)."""
+    first_line = request.split("\n", 1)[0]
+    return {
+        line
+        for line in value.split("\n")
+        if line.strip() == line
+        and any(char.isalnum() for char in line)
+        and re.search(rf"(?<!\w){re.escape(line)}(?!\w)", first_line)
+    }
 
 
 def _plain_word(word: str) -> bool:

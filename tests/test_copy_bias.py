@@ -504,6 +504,21 @@ def test_a_hole_linked_to_another_arguments_hole_copies_what_that_one_holds() ->
     assert {b"x=1", b"x=2"} <= form_favoured(unlinked)
 
 
+def test_a_repeated_unit_is_the_requests_next_edit_or_the_value_ends() -> None:
+    # Beside two-edit examples, a one-edit request had been given a second block of
+    # its left-over words.
+    unit = ValueForm(("I am replacing ", " with ", ""), repeat_holes=2)
+    twice = ValueForm(("I am replacing ", " with ", " and ", " with ", ""), repeat_holes=2)
+    one_edit = form_bias("in a.py change x=1 into x=2", unit, twice)
+    one_edit.position.feed(b'"I am replacing x=1 with x=2')
+    # Nothing after x=2 for a second unit to copy: only the end of the value.
+    assert form_favoured(one_edit) == {data for data in FORM_VOCAB if data.startswith(b'"')}
+    two_edits = form_bias("change x=1 into x=2 with x", unit, twice)
+    two_edits.position.feed(b'"I am replacing x=1 with x=2 and ')
+    # The second unit's holes come after the first's: not "change" nor "into".
+    assert form_favoured(two_edits) == {b"with", b"x"}
+
+
 def test_a_held_argument_with_a_shape_copies_a_whole_word_of_that_shape() -> None:
     source = "is there anything odd in `Gemfile`?"
     shaped = CopyBias(

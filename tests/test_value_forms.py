@@ -65,6 +65,38 @@ def test_a_form_is_the_examples_words_around_the_requests() -> None:
     )
 
 
+def test_a_line_of_the_value_that_is_the_requests_words_is_a_hole() -> None:
+    # Both words plain: no hole by the request's runs alone, and the block had no form.
+    block = "------- SEARCH\npermission: any\n=======\npermission: Permission\n+++++++ REPLACE"
+    request = "In a.tsx, replace `permission: any` with permission: Permission"
+    assert parts(block, request) == ("------- SEARCH\n", "\n=======\n", "\n+++++++ REPLACE")
+    assert parts("------- SEARCH\nfoo\n=======\nbar\n+++++++ REPLACE", "foo to bar") == (
+        "------- SEARCH\n",
+        "\n=======\n",
+        "\n+++++++ REPLACE",
+    )
+
+
+def test_a_form_that_repeats_a_unit_offers_the_unit_alone() -> None:
+    two = asked(
+        "two edits in a.py: timeout=30 becomes `timeout=60`, x=1 becomes x=2",
+        diff="------- SEARCH\ntimeout=30\n=======\ntimeout=60\n+++++++ REPLACE\n"
+        "------- SEARCH\nx=1\n=======\nx=2\n+++++++ REPLACE",
+    )
+    block = ("------- SEARCH\n", "\n=======\n", "\n+++++++ REPLACE")
+    assert value_forms([two]) == {
+        "diff": (
+            ValueForm(block, repeat_holes=2),
+            ValueForm(
+                (*block[:2], "\n+++++++ REPLACE\n------- SEARCH\n", *block[1:]), repeat_holes=2
+            ),
+        )
+    }
+    # Two holes around the request's "and" repeat nothing of the example's own.
+    both = asked("list a.py, b.py", paths="a.py and b.py")
+    assert value_forms([both]) == {"paths": (ValueForm(("", " and ", "")),)}
+
+
 def test_values_with_no_form_to_follow() -> None:
     assert parts("src/app.py", "read src/app.py") is None  # a copy: held already
     assert parts("Start a Celery worker", "fire off `celery -A app`") is None  # prose

@@ -30,6 +30,10 @@ class ValueForm:
     # hole of the other argument holds, once that one is written; a value without a
     # form counts as WHOLE_VALUE, its one hole all of it.
     same_as: tuple[tuple[int, str, tuple[str, ...], int], ...] = ()
+    # Holes per unit where the form repeats one (two SEARCH/REPLACE blocks: 2), else 0.
+    # A unit's holes come after the previous unit's in the request, and the one unit
+    # alone is a form too (one block where the examples made two).
+    repeat_holes: int = 0
 
 
 # The form of a value that is all one hole.

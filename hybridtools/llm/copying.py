@@ -214,6 +214,7 @@ class _Form(NamedTuple):
     parts: tuple[bytes, ...]
     block_hole: int | None
     same_as: tuple[tuple[int, str, tuple[bytes, ...], int], ...] = ()
+    repeat_holes: int = 0
 
 
 def _escaped_form(form: ValueForm) -> _Form:
@@ -224,6 +225,7 @@ def _escaped_form(form: ValueForm) -> _Form:
             (hole, other, tuple(escaped_source(part) for part in parts), other_hole)
             for hole, other, parts, other_hole in form.same_as
         ),
+        form.repeat_holes,
     )
 
 
@@ -432,10 +434,14 @@ class CopyBias:
         """Tokens that write on `rest` of a form's words, or all of it and on into the
         hole that follows, if one does (a tokenizer writes "To answer: how" as "...:",
         " how"); `holes`: the holes written before `rest`."""
+        if len(holes) == len(form.parts) - 1:
+            return self._index.starting(rest)
+        openings = self._hole_openings(form, holes)
+        if not openings:
+            return set()  # the hole that follows has nothing to copy: not this form
         favoured = self._index.starting(rest)
-        if len(holes) < len(form.parts) - 1:
-            for text in self._hole_openings(form, holes):
-                favoured |= self._index.starting(rest + text)
+        for text in openings:
+            favoured |= self._index.starting(rest + text)
         return favoured
 
     def _hole_openings(self, form: _Form, holes: tuple[bytes, ...]) -> list[bytes]:
@@ -462,15 +468,34 @@ class CopyBias:
     def _hole_starts(self, form: _Form, holes: tuple[bytes, ...]) -> list[int]:
         """Where the form's next hole (after `holes`) may start: a segment of the
         request, not where one of the value's earlier holes did (old and new are not
-        the same words); the pasted block's start for the hole that held the
-        example's pasted block (not "with" of "extend a.py with:")."""
+        the same words), and in a repeated unit's second time after the first's
+        holes (`ValueForm.repeat_holes`: a second block is the request's second
+        edit); the pasted block's start for the hole that held the example's pasted
+        block (not "with" of "extend a.py with:")."""
         if len(holes) == form.block_hole:
             block = self._segments.block
             return [] if block is None else [block]
         source = self._source
+        after = 0
+        if form.repeat_holes and len(holes) >= form.repeat_holes:
+            unit_start = len(holes) - len(holes) % form.repeat_holes
+            after = max(
+                self._first_copy_end(hole)
+                for hole in holes[unit_start - form.repeat_holes : unit_start]
+            )
         return [
-            start for start in self._starts if not any(source.startswith(h, start) for h in holes)
+            start
+            for start in self._starts
+            if start >= after and not any(source.startswith(h, start) for h in holes)
         ]
+
+    def _first_copy_end(self, hole: bytes) -> int:
+        """Where the first copy of `hole` from a segment of the request ends."""
+        source = self._source
+        return min(
+            (start + len(hole) for start in self._starts if source.startswith(hole, start)),
+            default=0,
+        )
 
     def _form_continuations(
         self, value: bytes, form: _Form, index: int, at: int, holes: tuple[bytes, ...]
@@ -532,7 +557,7 @@ class CopyBias:
         if self._copy_may_end(hole, copies):
             next_part = form.parts[len(holes) + 1]
             if next_part:
-                favoured |= self._index.starting(next_part)
+                favoured |= self._literal_tokens(next_part, form, (*holes, hole))
             else:  # the form's empty end
                 favoured.update(self._index.closing_ids)
         return favoured
