@@ -44,6 +44,7 @@ VOCAB = [
     b"file",
     b"Gemfile",
     b"PIP",
+    b" test`",
 ]
 IDS = {data: token_id for token_id, data in enumerate(VOCAB)}
 INDEX = TokenIndex(VOCAB)
@@ -544,6 +545,17 @@ def test_a_shape_the_request_lacks_holds_the_value_as_before() -> None:
     bias = CopyBias("fire go test ./... now", INDEX, JsonPosition(), 4.0, hints)
     call_prefix(bias)
     assert favoured(bias) == {b"go", b"fire"}
+
+
+def test_a_held_copy_of_a_backticked_segment_stays_inside_it() -> None:
+    # A token that ran on over the closing backtick had left "@app\\.(get|post)\\(`".
+    bias = exact_bias_after("is `go test` fine")
+    decode_into(bias, b"go")
+    assert favoured(bias) == {b" test"}
+    free = new_bias("is `go test` fine")  # not held: any copy of the request is favoured
+    call_prefix(free)
+    decode_into(free, b"go")
+    assert b" test`" in favoured(free)
 
 
 def exact_bias_after(source: str) -> CopyBias:

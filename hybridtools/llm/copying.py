@@ -634,10 +634,16 @@ class CopyBias:
             )
         else:
             positions = self._starts
+        closed_at = self._segments.closed_at
         for position in positions:
             until = position + _MAX_TOKEN_BYTES
             if shaped is not None:  # not past the end of the word it copies
                 until = min(until, max(e for s, e in shaped.items() if s <= position))
+            # A held copy of a quoted or backticked segment stays inside it: a token
+            # that ran on over the closing backtick had left "@app\\.(get|post)\\(`".
+            segment_end = closed_at.get(position - len(value)) if exact else None
+            if segment_end is not None and position <= segment_end:
+                until = min(until, segment_end)
             favoured.update(self._index.starting(source[position:until]))
         return sorted(favoured)
 
