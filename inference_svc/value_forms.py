@@ -197,7 +197,7 @@ def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
         # block given with a line added, its quoted "zod" taken for a hole).
         return None
     block = _pasted_block(request)
-    pasted = {block, block.rstrip(_TRAILING)} if block else set()
+    pasted = {block, block.rstrip(_TRAILING), *_before_typed_words(block)} if block else set()
     block_hole = next((index for index, hole in enumerate(holes) if hole in pasted), None)
     return ValueForm(tuple(parts), pasted=bool(block), block_hole=block_hole), holes
 
@@ -227,6 +227,7 @@ def _request_spans(request: str) -> set[str]:
     pasted = _pasted_block(request)
     if pasted:
         spans.update({pasted, pasted.rstrip(_TRAILING)})  # "...}?" of "can you add ...?"
+        spans.update(_before_typed_words(pasted))
     return {span for span in spans if any(char.isalnum() for char in span)}
 
 
@@ -243,6 +244,25 @@ def _copied_lines(value: str, request: str) -> set[str]:
         if line.strip() == line
         and any(char.isalnum() for char in line)
         and re.search(rf"(?<!\w){re.escape(line)}(?!\w)", first_line)
+    }
+
+
+# Plain words typed after a pasted block, on its last line ("...Name); real quick?").
+_TYPED_AFTER = re.compile(r"(?:[ ,]+[A-Za-z']+)+[ ,]*[.?!]*$")
+
+
+def _before_typed_words(block: str) -> set[str]:
+    """`block` cut before each of the plain words that end its last line: the code
+    without the words typed after it ("put this in a.cs:\n...Name); real quick?"
+    pasted "...Name);"), and the code's own last words where they are plain."""
+    typed = _TYPED_AFTER.search(block.rsplit("\n", 1)[-1])
+    if typed is None:
+        return set()
+    start = len(block) - (typed.end() - typed.start())
+    return {
+        block[: start + word.start()].rstrip(" ,")
+        for word in re.finditer(r"[ ,]+", block[start:])
+        if block[: start + word.start()].strip()
     }
 
 

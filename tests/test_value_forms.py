@@ -77,6 +77,23 @@ def test_a_line_of_the_value_that_is_the_requests_words_is_a_hole() -> None:
     )
 
 
+def test_words_typed_after_a_pasted_block_are_not_part_of_its_hole() -> None:
+    # The example's code without its request's " real quick?": the block had shown no
+    # form, and the model wrote "I am changing the code to ..." as the code edit.
+    request = (
+        "put this in a/M.cs at the bottom:\nnamespace A;\n\npublic record M(int Id); real quick?"
+    )
+    code = "// ... existing code ...\n\nnamespace A;\n\npublic record M(int Id);"
+    assert value_form(code, request) == ValueForm(
+        ("// ... existing code ...\n\n", ""), pasted=True, block_hole=0
+    )
+    # The code's own plain last words stay in it.
+    python = "add to a.py:\nclass X:\n    name: str thanks"
+    assert value_form("# ... existing code ...\n\nclass X:\n    name: str", python) == ValueForm(
+        ("# ... existing code ...\n\n", ""), pasted=True, block_hole=0
+    )
+
+
 def test_a_form_that_repeats_a_unit_offers_the_unit_alone() -> None:
     two = asked(
         "two edits in a.py: timeout=30 becomes `timeout=60`, x=1 becomes x=2",
