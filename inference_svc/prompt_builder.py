@@ -45,7 +45,7 @@ from typing import Any
 from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.ecosystems.catalog import Catalog, ToolSpec
 from hybridtools.llm.copy_hints import CopyHints
-from hybridtools.llm.request_text import cue_word, starts_capitalised
+from hybridtools.llm.request_text import PASTED_BLOCK, cue_word, starts_capitalised
 from hybridtools.prompting import (
     PromptExample,
     PromptTool,
@@ -227,17 +227,29 @@ def choose_examples(
     return ordered, tools
 
 
+# The kind of thing a request with code after its first line has, beside its names.
+PASTED_CODE = "pasted code"
+
+
 def request_shapes(query: str) -> set[str]:
     """The word shapes (hybridtools.word_shapes) named in the request proper: its first
-    line after any context sentences (a pasted block's words are code, not names)."""
-    line = query.strip().split("\n", 1)[0]
+    line after any context sentences (a pasted block's words are code, not names); and
+    PASTED_CODE where code follows that line."""
+    text = query.strip()
+    line = text.split("\n", 1)[0]
     words = line[context_end(line) :].split()
-    return {shape for shape in map(_name_shape, words) if shape}
+    shapes = {shape for shape in map(_name_shape, words) if shape}
+    return shapes | {PASTED_CODE} if PASTED_BLOCK.search(text) else shapes
 
 
 def _call_shapes(example: RetrievedExample) -> set[str]:
-    """The word shapes among the words of an example call's string values."""
-    shapes: set[str] = set()
+    """The word shapes among the words of an example call's string values, and
+    PASTED_CODE where its request had code: the values' forms for pasted code
+    (inference_svc/value_forms.py) are shown only by such an example (Cursor's "I
+    am adding the given code to ..." for "extend a.py with:" and code, where the
+    nearest examples had all replaced one line and the model wrote "I am replacing
+    ...")."""
+    shapes: set[str] = {PASTED_CODE} if PASTED_BLOCK.search(example.request.strip()) else set()
     for value in example.call_arguments.values():
         items = [value] if isinstance(value, str) else value if _is_string_list(value) else []
         for item in items:

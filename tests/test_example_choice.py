@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hybridtools.ecosystems.catalog import ToolSpec
 from inference_svc.prompt_builder import (
+    PASTED_CODE,
     call_schema,
     capitalised_arguments,
     choose_examples,
@@ -119,9 +120,29 @@ def test_a_call_showing_where_the_requests_glob_goes_comes_before_other_new_call
 def test_request_shapes_are_the_request_propers_not_its_context_or_pasted_code() -> None:
     assert request_shapes("Context: refactoring billing. read src/app.py") == {"file"}
     assert request_shapes("extend src/app.py with:\nimport os.path\nfetch('https://x.io')") == {
-        "file"
+        "file",
+        PASTED_CODE,
     }
     assert request_shapes("what is a goroutine?") == set()
+
+
+def test_a_call_made_for_pasted_code_comes_first_for_a_request_with_pasted_code() -> None:
+    # Beside one-line replacements only, "extend a.py with:" and code had been
+    # described as "I am replacing ...".
+    def edit(relevance: float, request: str, instructions: str) -> RetrievedExample:
+        found = with_arguments(example("edit_file", relevance), instructions=instructions)
+        return RetrievedExample(**{**found.__dict__, "request": request})
+
+    ranked = [
+        edit(0.9, "swap x: int for x: str in a.py", "I am replacing x: int with x: str"),
+        edit(0.8, "in b.py, replace y: int with y: str", "I am replacing y: int with y: str"),
+        edit(0.7, "add this to c.py:\nZ = 1", "I am adding the given code to c.py"),
+    ]
+    wanted = request_shapes("extend src/coupon/routes.py with:\nfrom x import y")
+    chosen, _ = choose_examples(ranked, 2, set(), wanted_shapes=wanted)
+    assert [e.relevance for e in chosen] == [0.7, 0.9]
+    plain, _ = choose_examples(ranked, 2, set(), wanted_shapes=request_shapes("swap it back"))
+    assert [e.relevance for e in plain] == [0.8, 0.9]
 
 
 def with_arguments(example_: RetrievedExample, **arguments: object) -> RetrievedExample:
