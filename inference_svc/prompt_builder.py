@@ -273,6 +273,17 @@ def _missing_shapes(wanted: Collection[str], chosen: Sequence[RetrievedExample])
     return set(wanted) - shown
 
 
+def _least_needed(examples: Sequence[RetrievedExample], wanted: Collection[str]) -> int:
+    """The index of the worst-ranked example (the first) whose loss leaves every kind
+    in `wanted` that the examples show still shown; the first if none does."""
+    missing = _missing_shapes(wanted, examples)
+    for index in range(len(examples)):
+        rest = [e for i, e in enumerate(examples) if i != index]
+        if _missing_shapes(wanted, rest) == missing:
+            return index
+    return 0
+
+
 def _repeats_a_call(examples: Sequence[RetrievedExample]) -> bool:
     positives = [e for e in examples if e.kind == "positive"]
     return any(_shows_call_of(e, positives[:index]) for index, e in enumerate(positives))
@@ -780,11 +791,15 @@ class ToolAwarePromptBuilder:
         """Messages within the budget; drops what matters least until they fit.
 
         Order of sacrifice: reference snippets, the negative example, the
-        worst-ranked positive examples, extra candidate tools, the oldest
-        history turns. The request itself is never cut: if it alone does not
-        fit, the caller gets INVALID_ARGUMENT saying by how much.
+        worst-ranked positive examples (not the only one showing a kind of thing
+        the request has, `request_shapes`: an example made for pasted code is
+        long, and as the worst-ranked it had been the first to go), extra
+        candidate tools, the oldest history turns. The request itself is never
+        cut: if it alone does not fit, the caller gets INVALID_ARGUMENT saying by
+        how much.
         """
         budget = max_prompt_tokens or self._context_window
+        wanted = request_shapes(query)
         examples = list(examples)
         tools = list(tools)
         history = list(history)
@@ -810,7 +825,7 @@ class ToolAwarePromptBuilder:
             elif any(e.kind == "negative" for e in examples):
                 examples = [e for e in examples if e.kind != "negative"]
             elif len(examples) > 1:
-                examples.pop(0)  # the first is the worst-ranked
+                examples.pop(_least_needed(examples, wanted))
             elif len(tools) > 1:
                 tools.pop()
             elif history:

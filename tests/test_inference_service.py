@@ -26,7 +26,7 @@ from hybridtools.retrieval.v1 import retrieval_service_pb2 as rpb
 from inference_svc.backends.tokenizer import HfChatTokenizer
 from inference_svc.config import InferenceSettings
 from inference_svc.prompt_builder import SEARCH_DEPTH, ToolAwarePromptBuilder, ToolExamples
-from inference_svc.retrieval_client import RetrievalClient
+from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
 from inference_svc.server import build_service
 
 from .conftest import RetrievalUnderTest, start_retrieval
@@ -347,6 +347,45 @@ async def test_the_prompt_shows_where_a_requested_folder_goes(
     shown = [e.call_arguments["dirPath"] for e in found.examples if e.kind == "positive"]
     assert "lib/core/utils" in shown, shown
     assert searches == 2
+
+
+def shown_edit(relevance: float, request: str, code_edit: str) -> RetrievedExample:
+    return RetrievedExample(
+        id=f"edit-{relevance}",
+        tool_name="edit_file",
+        request=request,
+        call_name="edit_file",
+        call_arguments={"target_file": "a.py", "code_edit": code_edit},
+        kind="positive",
+        score=0.5,
+        quality_score=1.0,
+        tool_version="1",
+        relevance=relevance,
+    )
+
+
+async def test_the_example_budget_keeps_the_one_example_made_for_pasted_code(
+    system: InferenceUnderTest,
+) -> None:
+    """Over the example budget, the worst-ranked example goes first, unless it is the one
+    showing what the request has (an example made for pasted code is long)."""
+    client = RetrievalClient(system.retrieval.address, timeout_s=10.0)
+    tokenizer = HfChatTokenizer(
+        load_tokenizer(ensure_model_dir(cache_dir=default_model_cache_dir()))
+    )
+    builder = ToolAwarePromptBuilder(client, tokenizer, 2048, example_token_budget=150)
+    code = "\n".join(f"def handler_{n}(event):\n    return event" for n in range(4))
+    pasted = shown_edit(0.5, f"add this to a.py:\n{code}", f"# ... existing code ...\n\n{code}")
+    near = [shown_edit(r, f"in a.py swap x{r} for y", "# ...\ny\n# ...") for r in (0.8, 0.9)]
+    try:
+        for query, keeps_pasted in (("extend b.py with:\nZ = 1", True), ("swap z for y", False)):
+            _, _, examples, _, _, _ = builder.format_tool_aware_prompt(
+                query, [pasted, *near], [load_builtin_catalog("cursor").tool("edit_file")]
+            )
+            assert len(examples) < 3
+            assert (pasted in examples) == keeps_pasted, query
+    finally:
+        await client.close()
 
 
 async def test_generate_without_examples_and_free_decoding(system: InferenceUnderTest) -> None:
