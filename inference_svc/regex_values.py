@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hybridtools.ecosystems.bindings import regex_literal
 from hybridtools.ecosystems.catalog import ToolSpec
+from hybridtools.regex_literals import regex_literal
 
 _REGEX_WORDS = re.compile(r"\b(?:regex|regexp|regular expression)\b", re.IGNORECASE)
 

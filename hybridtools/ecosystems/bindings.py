@@ -11,13 +11,13 @@ same way every time, so the model can learn the convention from examples.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hybridtools.ecosystems import agent_vocabulary
 from hybridtools.ecosystems.intents import INTENTS, Slots
+from hybridtools.regex_literals import regex_literal
 
 Builder = Callable[[Slots], dict[str, Any]]
 # Copilot's read_file needs a range; "read the file" asks for its start, this many lines.
@@ -30,12 +30,6 @@ class Binding:
     intent: str
     build: Builder
     weight: float
-
-
-def regex_literal(text: str) -> str:
-    """A literal search term as a ripgrep regex: only characters that would change the
-    meaning or break the pattern are escaped (a dot is left, as people write it)."""
-    return re.sub(r"([()\[\]{}*+?|^$\\])", r"\\\1", text)
 
 
 def _command_args(slots: Slots) -> tuple[str, bool, bool, str]:
