@@ -197,7 +197,7 @@ def _parse(value: str, request: str) -> tuple[ValueForm, list[str]] | None:
         # block given with a line added, its quoted "zod" taken for a hole).
         return None
     block = _pasted_block(request)
-    pasted = {block, block.rstrip(_TRAILING), *_before_typed_words(block)} if block else set()
+    pasted = _pasted_copies(block) if block else set()
     block_hole = next((index for index, hole in enumerate(holes) if hole in pasted), None)
     return ValueForm(tuple(parts), pasted=bool(block), block_hole=block_hole), holes
 
@@ -226,9 +226,15 @@ def _request_spans(request: str) -> set[str]:
     spans.update(request[start:end] for start, end in quoted_segments(request).items())
     pasted = _pasted_block(request)
     if pasted:
-        spans.update({pasted, pasted.rstrip(_TRAILING)})  # "...}?" of "can you add ...?"
-        spans.update(_before_typed_words(pasted))
+        spans.update(_pasted_copies(pasted))
     return {span for span in spans if any(char.isalnum() for char in span)}
+
+
+def _pasted_copies(block: str) -> set[str]:
+    """What a value may have copied of a pasted block: all of it, without the
+    punctuation that ends the request ("...}?" of "can you add ...?"), or without
+    the words typed after it (`_before_typed_words`)."""
+    return {block, block.rstrip(_TRAILING), *_before_typed_words(block)}
 
 
 def _copied_lines(value: str, request: str) -> set[str]:
