@@ -341,7 +341,9 @@ def setup_section(loaded: Loaded) -> list[str]:
         f"- Indexed per ecosystem: {first.get('positives', 0):,} positive + "
         f"{first.get('negatives', 0):,} negative generated examples (the seed says ~10K + ~2K); "
         f"asked: {_count(first.get('tool_requests', 0), 'held-out tool request')} (never "
-        f"indexed) + {_count(first.get('no_tool_requests', 0), 'request')} that need no tool, "
+        "indexed: each is worded with a phrasing, and holds values, that no indexed example "
+        "uses; hybridtools/ecosystems/splits.py) + "
+        f"{_count(first.get('no_tool_requests', 0), 'request')} that need no tool, "
         "in each of "
         f"{', '.join(label(e) for e in datasets)}."
     )
