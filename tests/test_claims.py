@@ -107,6 +107,23 @@ def test_only_required_arguments_count() -> None:
     assert required_arguments_match((), expected, {})[0]
 
 
+def test_every_argument_right_counts_optional_ones_and_nothing_extra() -> None:
+    lines = {"path": "a.cpp", "start_line": 333, "end_line": 353}
+    reads = {
+        "expected_name": "read_file",
+        "expected_arguments": lines,
+        "required": ["path"],
+        "called": True,
+        "name": "read_file",
+    }
+    half = _record(**reads, arguments={"path": "a.cpp", "end_line": 353})
+    assert half.right_arguments and not half.every_argument_right  # read from line 1
+    assert _record(**reads, arguments={**lines, "path": "./a.cpp"}).every_argument_right
+    extra = _record(**reads, arguments={**lines, "recursive": True})
+    assert extra.right_arguments and not extra.every_argument_right
+    assert not _record(**{**reads, "name": "list_files"}, arguments=lines).every_argument_right
+
+
 def _record(**fields: object) -> AnswerRecord:
     base: dict[str, object] = {
         "condition": 5,

@@ -163,6 +163,18 @@ class AnswerRecord:
     def spurious(self) -> bool:
         return self.kind == "no_tool" and self.called
 
+    @property
+    def every_argument_right(self) -> bool:
+        """The right tool with every argument the data gives right, optional ones too
+        (a line range's start, a read's window), and no argument it does not give.
+        No target counts it: they are on the required arguments."""
+        if not self.right_tool:
+            return False
+        expected, actual = self.expected_arguments, self.arguments
+        return set(actual) <= set(expected) and all(
+            name in actual and values_match(value, actual[name]) for name, value in expected.items()
+        )
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -247,6 +259,7 @@ class Summary:
     calls: int = 0  # tool requests answered with a call
     right_tool: int = 0
     right_arguments: int = 0
+    every_argument: int = 0  # right tool, every argument right (`every_argument_right`)
     calls_made: int = 0  # every call, tool and no-tool requests
     valid_calls: int = 0
     malformed: int = 0  # answers that try to be a call and do not parse
@@ -262,6 +275,10 @@ class Summary:
     @property
     def right_arguments_rate(self) -> float | None:
         return rate(self.right_arguments, self.tool_requests)
+
+    @property
+    def every_argument_rate(self) -> float | None:
+        return rate(self.every_argument, self.tool_requests)
 
     @property
     def call_rate(self) -> float | None:
@@ -284,6 +301,7 @@ class Summary:
         for name in (
             "right_tool_rate",
             "right_arguments_rate",
+            "every_argument_rate",
             "call_rate",
             "detection_rate",
             "schema_valid_rate",
@@ -313,6 +331,7 @@ def summarise(
             summary.calls += int(record.called)
             summary.right_tool += int(record.right_tool)
             summary.right_arguments += int(record.right_arguments)
+            summary.every_argument += int(record.every_argument_right)
         else:
             summary.no_tool_requests += 1
             summary.spurious += int(record.spurious)

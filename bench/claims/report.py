@@ -431,6 +431,21 @@ def verdict_section(loaded: Loaded) -> list[str]:
     return lines
 
 
+def _every_argument_sentence(loaded: Loaded, ecosystems: Sequence[str]) -> str:
+    """How often condition 5's calls had every argument right, optional ones too."""
+    figures = []
+    for ecosystem in ecosystems:
+        summary = loaded.summary(5, ecosystem)
+        if summary is not None:
+            figures.append(f"{label(ecosystem)} {pct(summary.every_argument_rate)}")
+    return (
+        "The targets count required arguments. With every argument the data gives right, "
+        "optional ones too (a line range's start, a read's window), and no other: "
+        + ", ".join(figures)
+        + "."
+    )
+
+
 def targets_section(loaded: Loaded) -> list[str]:
     checks = target_checks(loaded, 5)
     if not checks:
@@ -449,6 +464,7 @@ def targets_section(loaded: Loaded) -> list[str]:
         rows.append(cells)
     lines.append(table(header, rows))
     lines.append("")
+    lines += [_every_argument_sentence(loaded, [check.ecosystem for check in checks]), ""]
     missed = [check for check in checks if not check.all_met]
     if not missed:
         lines += ["Every target is met on every ecosystem.", ""]
