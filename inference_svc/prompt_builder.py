@@ -62,6 +62,7 @@ from inference_svc.detection import (
     needs_retrieval_evidence,
     rule_evidence,
 )
+from inference_svc.number_values import number_rules
 from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
 from inference_svc.value_forms import value_forms
 
@@ -359,6 +360,7 @@ def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
         cues=cued_arguments(examples, held),
         first_words=first_words_of(examples, held),
         capitalised=capitalised_arguments(examples, held),
+        numbers=number_rules(examples),
     )
 
 

@@ -20,7 +20,7 @@ import torch  # noqa: E402
 from peft import LoraConfig, get_peft_model  # noqa: E402
 
 from hybridtools.llm.adapters import AdapterNotFoundError  # noqa: E402
-from hybridtools.llm.copy_hints import CopyHints  # noqa: E402
+from hybridtools.llm.copy_hints import CopyHints, NumberRule  # noqa: E402
 from hybridtools.llm.engine import EngineOptions, GenerationInputError, LocalEngine  # noqa: E402
 from hybridtools.llm.grammar import GrammarCache, required_still_to_come  # noqa: E402
 from hybridtools.llm.json_position import JsonPosition  # noqa: E402
@@ -295,6 +295,47 @@ def test_a_held_argument_is_a_span_of_the_request_at_the_default_bonus(
     assert command and command in request
     start = request.index(command)
     assert start == 0 or request[start - 1] in " `", command  # begun where a word does
+
+
+def test_a_line_range_is_written_whole_from_the_requests_numbers(engine: LocalEngine) -> None:
+    """Arguments shown together come together (an `anyOf` inside the tool's branch, as
+    the inference service's `call_schema` builds it) and integers held to the rules'
+    numbers (`CopyHints.numbers`), on the real tokenizer."""
+    request = "Show lines 333 to 353 of src/quiz.cpp"
+    lines = {"path": {"type": "string"}}
+    grouped = {"start_line": {"type": "integer"}, "end_line": {"type": "integer"}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"const": "read_file"},
+            "arguments": {
+                "anyOf": [
+                    {"type": "object", "properties": lines, "required": ["path"]},
+                    {
+                        "type": "object",
+                        "properties": {**lines, **grouped},
+                        "required": ["path", "start_line", "end_line"],
+                    },
+                ]
+            },
+        },
+        "required": ["name", "arguments"],
+    }
+    result = engine.generate(
+        _prompt(engine, request),
+        max_new_tokens=48,
+        json_schema=json.dumps(schema),
+        copy_source=request,
+        copy_hints=CopyHints(
+            exact=("path",),
+            numbers={"start_line": (NumberRule("copy", 0),), "end_line": (NumberRule("copy", 1),)},
+        ),
+    )
+    arguments = json.loads(result.text)["arguments"]
+    assert arguments["path"] in request
+    assert set(arguments) in ({"path"}, {"path", "start_line", "end_line"})
+    # Greedy, the base model writes the range (1 and 1 unheld) and the rules give its numbers.
+    assert (arguments["start_line"], arguments["end_line"]) == (333, 353)
 
 
 def test_compiled_grammars_are_kept_on_disk(engine: LocalEngine, tmp_path: Path) -> None:

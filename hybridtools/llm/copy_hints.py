@@ -8,7 +8,7 @@ callers that only carry them (the backends' parameters) need no torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -38,6 +38,32 @@ class ValueForm:
 
 # The form of a value that is all one hole.
 WHOLE_VALUE = ("", "")
+
+
+@dataclass(frozen=True, order=True)
+class NumberRule:
+    """How a shown call got an integer argument from its request's numbers (in the
+    order the request proper writes them, hybridtools.llm.request_text.request_numbers)."""
+
+    # "copy": numbers[first]; "count": numbers[second] - numbers[first] + 1 (Cursor's
+    # `limit` 31 for "lines 182-212"); "difference": numbers[second] - numbers[first];
+    # "default": `value`, given where the request had no number (Copilot's `endLine`
+    # 400 for a whole file).
+    kind: str
+    first: int = 0
+    second: int = 0
+    value: int = 0
+
+    def apply(self, numbers: Sequence[int]) -> int | None:
+        """The value this rule gives for a request with `numbers`, if it gives one."""
+        if self.kind == "default":
+            return None if numbers else self.value
+        if self.kind == "copy":
+            return numbers[self.first] if self.first < len(numbers) else None
+        if self.second >= len(numbers):
+            return None
+        value = numbers[self.second] - numbers[self.first] + (self.kind == "count")
+        return value if value > 0 else None
 
 
 @dataclass(frozen=True)
@@ -74,3 +100,8 @@ class CopyHints:
     # "Black Formatter" for an extension's name; not "SUBSCRIPTION_TIMEOUT"): the held
     # value starts at a capitalised word of the request proper, where it has one.
     capitalised: tuple[str, ...] = ()
+    # Integer argument -> how every shown call got its value from its request's numbers
+    # (a line, a cell index, a count of lines): the value is one of what these rules give
+    # for this request, where they give any (Copilot's `endLine` 570 for "Lines 330 to
+    # 370", Cursor's `limit` 10 for "lines 276-306").
+    numbers: Mapping[str, tuple[NumberRule, ...]] = field(default_factory=dict)

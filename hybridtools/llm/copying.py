@@ -31,8 +31,9 @@ boolean most of them give (the model wrote `"isBackground": true` for `git
 diff --stat` under examples that all said false), a string they give whole
 (Cline's `path` "."), or the words their strings start with ("To answer: ",
 after which the request's segments are favoured as above). At such a value's
-start these are favoured instead of the request's segment starts. Numbers are
-left alone: they usually belong to the request (a cell index, a line).
+start these are favoured instead of the request's segment starts. Numbers get no
+literal: they usually belong to the request (a cell index, a line; `numbers`
+below holds them to it).
 
 The bonus only reorders what the grammar allows, and the model keeps the
 last word: a token it prefers by more than the bonus still wins, so values
@@ -63,6 +64,12 @@ word where every shown value began with one (`capitalised`: "Jupyter", not
 capitalised word),
 each rule where it leaves a start; the copy then goes on only from such a
 start.
+
+An integer argument whose every shown value was a number of its request, a
+difference of two of them (a range's length), or, where its request had
+none, a default (`numbers`, inference_svc/number_values.py) is held to what
+those rules give for this request: Copilot's `endLine` had been 570 for
+"Lines 330 to 370", Cursor's `limit` 10 for "lines 276-306".
 
 Arguments that most shown examples composed (`composed`: "pip install x" for
 "install x with pip", a SEARCH/REPLACE block) keep the favoured words but not
@@ -99,6 +106,7 @@ from hybridtools.llm.request_text import (
     PASTED_BLOCK,
     cue_word,
     quoted_segments,
+    request_numbers,
     starts_capitalised,
     word_spans,
 )
@@ -247,6 +255,8 @@ class TokenIndex:
         self.by_bytes = by_bytes
         # Tokens that close a string (`"`, `",`, `"}`...): the grammar keeps the valid ones.
         self.closing_ids = [i for i, data in enumerate(token_bytes) if data[:1] == b'"']
+        # Tokens that end a number (`,`, `}`...): the grammar keeps the valid ones.
+        self.ending_ids = [i for i, data in enumerate(token_bytes) if data[:1] in (b",", b"}")]
 
     def starting(self, data: bytes) -> set[int]:
         """Tokens whose bytes are a prefix of `data` (the ways to write on with it)."""
@@ -301,6 +311,13 @@ class CopyBias:
         self._request_start = offsets[context_end(source.partition("\n")[0])]
         self._cue_words: dict[int, str | None] = {}
         self._held_start_sets: dict[str | None, frozenset[int]] = {}
+        numbers = request_numbers(source)
+        # Integer argument -> the values the shown calls' rules give for this request.
+        self._numbers: dict[str, tuple[bytes, ...]] = {}
+        for key, rules in hints.numbers.items():
+            values = {rule.apply(numbers) for rule in rules} - {None}
+            if values:
+                self._numbers[key] = tuple(str(value).encode() for value in sorted(values))
         pasted = self._segments.block is not None
         self._forms: dict[str, tuple[_Form, ...]] = {}
         for key, forms in hints.forms.items():
@@ -393,6 +410,9 @@ class CopyBias:
             # A value's first bytes (before any quote) or a number or boolean.
             if forms and not self.position.scalar:
                 return sorted(self._form_openings(forms)), True
+            numbers = self._numbers.get(key or "")
+            if numbers:
+                return sorted(self._number_tokens(numbers, bytes(self.position.scalar))), True
             if literal is None:
                 return [], False
             return self._continuations(literal, bytes(self.position.scalar)), False
@@ -422,6 +442,18 @@ class CopyBias:
             self._shaped.get(key or ""),
             key,
         ), exact
+
+    def _number_tokens(self, numbers: Sequence[bytes], written: bytes) -> set[int]:
+        """Tokens that write on one of `numbers` from `written`, or end the number
+        where `written` is one of them."""
+        favoured: set[int] = set()
+        for number in numbers:
+            if number == written:
+                favoured.update(self._index.ending_ids)
+            elif number.startswith(written):
+                rest = number[len(written) :]
+                favoured |= self._index.starting(rest + b",") | self._index.starting(rest + b"}")
+        return favoured
 
     def _form_openings(self, forms: Sequence[_Form]) -> set[int]:
         """Tokens that open a string value in one of `forms`: its quote and first words."""

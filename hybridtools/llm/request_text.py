@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from hybridtools.word_shapes import context_end
+
 # Characters that open and close a quoted segment of a request.
 QUOTES = "`'\""
 # What may stand around a quote that opens or closes a segment: an apostrophe
@@ -18,6 +20,9 @@ _BEFORE_OPENING = frozenset(" \t\n([{:,")
 _AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
 # Where a pasted block starts: after the request's first line.
 PASTED_BLOCK = re.compile(r"\n\s*(?=\S)")
+# A number standing as a word of its own ("lines 157-167", "cell 14"), not part of a
+# name ("app2", "k8s", "v1/api") or of a decimal ("3.11").
+_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w]|\.\d)")
 
 
 def word_spans(text: str, trailing: str) -> list[tuple[int, int]]:
@@ -79,3 +84,11 @@ def cue_word(text: str, position: int) -> str | None:
         if cue not in _DETERMINERS:
             return cue or None
     return None
+
+
+def request_numbers(text: str) -> list[int]:
+    """The numbers the request proper writes as words of their own, in order ("view
+    x.py, lines 157-167" -> [157, 167]): its first line after any sentences of context
+    (`context_end`; a pasted block's numbers are code)."""
+    line = text.strip().split("\n", 1)[0]
+    return [int(match.group()) for match in _NUMBER.finditer(line, context_end(line))]
