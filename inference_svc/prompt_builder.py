@@ -40,6 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 from hybridtools.core.errors import InvalidArgumentError
@@ -81,6 +82,9 @@ ROUTER_CONFIDENCE = 0.1
 QUALITY_WEIGHT = 0.05
 STALE_VERSION_PENALTY = 0.05
 REFERENCE_THRESHOLD = 0.45
+# Groups of optional arguments given together that a call schema keeps whole: its
+# arguments become an anyOf of 2**groups objects.
+MAX_ARGUMENT_GROUPS = 2
 # What a file pattern has that a regex's star has not.
 _FILE_PATTERN = re.compile(r"\*\*/|\*\.\w|/\*")
 
@@ -302,6 +306,7 @@ def call_schema(
     tools: Sequence[ToolSpec],
     non_empty: Mapping[str, set[str]] | None = None,
     shown: Mapping[str, set[str]] | None = None,
+    together: Mapping[str, list[tuple[str, ...]]] | None = None,
 ) -> dict[str, Any]:
     """One JSON object {"name", "arguments"} of one of the candidate tools.
 
@@ -311,6 +316,9 @@ def call_schema(
     workspace), a required one left empty is a call in name only.
     `shown`: per tool, the arguments its shown calls give (`shown_arguments`);
     of a tool with shown calls, only those optional arguments may be written.
+    `together`: per tool, groups of optional arguments its shown calls gave all
+    or none of (`arguments_given_together`); a call writes all of a group or
+    none (an `anyOf` of the arguments' objects, one per choice of groups).
     A tighter schema than the tool's, so a call that follows it still
     validates against the tool's own.
     """
@@ -328,6 +336,9 @@ def call_schema(
                 for key, value in properties.items()
                 if given is None or key in given or key in tool.required
             }
+        groups = (together or {}).get(tool.name)
+        if groups and isinstance(arguments.get("properties"), dict):
+            arguments = _groups_whole(arguments, groups)
         branches.append(
             {
                 "type": "object",
@@ -337,6 +348,33 @@ def call_schema(
             }
         )
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+def _groups_whole(arguments: dict[str, Any], groups: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+    """`arguments` (an object schema) as an `anyOf` of its objects with each of `groups`
+    written whole or left out."""
+    properties: dict[str, Any] = arguments["properties"]
+    grouped = {key for group in groups for key in group}
+    variants = []
+    for count in range(len(groups) + 1):
+        for chosen in combinations(groups, count):
+            keys = {key for group in chosen for key in group}
+            variants.append(
+                {
+                    **arguments,
+                    "properties": {
+                        key: value
+                        for key, value in properties.items()
+                        if key not in grouped or key in keys
+                    },
+                    "required": [
+                        key
+                        for key in properties
+                        if key in keys or key in arguments.get("required", ())
+                    ],
+                }
+            )
+    return {"anyOf": variants}
 
 
 def _with_an_item(schema: Any) -> Any:
@@ -633,6 +671,35 @@ def shown_arguments(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]
     return given
 
 
+def arguments_given_together(
+    examples: Sequence[RetrievedExample], tools: Sequence[ToolSpec]
+) -> dict[str, list[tuple[str, ...]]]:
+    """Per tool, its optional arguments that the shown calls gave all or none of, in
+    groups of two or more (Cline's `start_line` and `end_line`, Cursor's `offset` and
+    `limit`): at most `MAX_ARGUMENT_GROUPS` groups, each in the tool's order.
+
+    The generation schema asks for a group whole or not at all (`call_schema`): the
+    model had read "Lines 333 to 353 of src/quiz_repository.cpp?" with `end_line` 353
+    and no `start_line`, beside examples that each gave both, so the file would have
+    been read from its first line.
+    """
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for tool in tools:
+        calls = [e.call_arguments for e in examples if e.call_name == tool.name]
+        properties = tool.parameters.get("properties")
+        if not calls or not isinstance(properties, dict):
+            continue
+        by_calls: dict[tuple[bool, ...], list[str]] = {}
+        for key in properties:
+            given = tuple(key in call for call in calls)
+            if key not in tool.required and any(given):
+                by_calls.setdefault(given, []).append(key)
+        found = [tuple(keys) for keys in by_calls.values() if len(keys) > 1]
+        if 0 < len(found) <= MAX_ARGUMENT_GROUPS:
+            groups[tool.name] = found
+    return groups
+
+
 def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
     """Per tool, the list arguments that every shown call of it gives with items.
 
@@ -918,7 +985,12 @@ class ToolAwarePromptBuilder:
             examples=examples,
             tools=tools,
             call_schema=(
-                call_schema(tools, non_empty_lists(examples), shown_arguments(examples))
+                call_schema(
+                    tools,
+                    non_empty_lists(examples),
+                    shown_arguments(examples),
+                    arguments_given_together(examples, tools),
+                )
                 if tool_detected and tools
                 else None
             ),

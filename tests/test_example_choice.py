@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import xgrammar as xgr
+from xgrammar.testing import _is_grammar_accept_string
+
 from hybridtools.ecosystems.catalog import ToolSpec
 from inference_svc.prompt_builder import (
     PASTED_CODE,
+    arguments_given_together,
     call_schema,
     capitalised_arguments,
     choose_examples,
@@ -412,3 +418,40 @@ def test_held_arguments_whose_shown_values_all_start_with_a_capital() -> None:
         asked("Search the code for DRIVER_TIMEOUT", path="src", regex="DRIVER_TIMEOUT"),
     ]
     assert capitalised_arguments(constants, copied_arguments(constants)) == ()
+
+
+def test_optional_arguments_shown_together_are_written_together() -> None:
+    reads = [
+        asked("what's on lines 381-411 of a.cpp?", path="a.cpp", end_line=411, start_line=381),
+        asked("what's in b.cpp?", path="b.cpp"),
+    ]
+    tool = ToolSpec(
+        "t",
+        "read",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "end_line": {"type": "integer"},
+                "start_line": {"type": "integer"},
+            },
+            "required": ["path"],
+        },
+    )
+    assert arguments_given_together(reads, [tool]) == {"t": [("end_line", "start_line")]}
+    assert arguments_given_together(reads[1:], [tool]) == {}  # nothing given together
+    schema = call_schema(
+        [tool], shown_arguments(reads), together={"t": [("end_line", "start_line")]}
+    )
+    grammar = xgr.Grammar.from_json_schema(
+        json.dumps(schema), any_whitespace=False, separators=(",", ":"), strict_mode=True
+    )
+
+    def accepts(arguments: str) -> bool:
+        return _is_grammar_accept_string(grammar, f'{{"name":"t","arguments":{arguments}}}')
+
+    assert accepts('{"path":"q.cpp","end_line":353,"start_line":333}')
+    assert accepts('{"path":"q.cpp"}')
+    # Lines 333 to 353 read with one end only: from the file's first line.
+    assert not accepts('{"path":"q.cpp","end_line":353}')
+    assert not accepts('{"path":"q.cpp","start_line":333}')
