@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Protocol
 
+from hybridtools.ecosystems.catalog import ToolSpec
 from hybridtools.llm.copy_hints import NumberRule
 from hybridtools.llm.request_text import request_numbers
 
@@ -65,3 +66,26 @@ def _rules_for(value: int, numbers: Sequence[int]) -> list[NumberRule]:
         if span > 0 and span == value:
             found.append(NumberRule("difference", first, second))
     return found
+
+
+def numbers_not_given(
+    examples: Sequence[_Example], tools: Sequence[ToolSpec], request: str
+) -> dict[str, set[str]]:
+    """Per tool, its optional integer arguments whose shown values all came from their
+    requests' numbers (`number_rules`, no default among them) where this request has
+    none to give them: a read of a whole file beside examples that read line ranges.
+
+    The generation schema leaves them out (`call_schema`): the model had written
+    `"end_line":1,"start_line":2` for "read through src/channel_validators.cpp", and a
+    window of 101 lines from line 237 for "is there anything odd in src/vendor.rs?".
+    """
+    numbers = request_numbers(request)
+    left_out: dict[str, set[str]] = {}
+    for tool in tools:
+        rules = number_rules([e for e in examples if e.call_name == tool.name])
+        for key, found in rules.items():
+            if key in tool.required or any(rule.kind == "default" for rule in found):
+                continue
+            if all(rule.apply(numbers) is None for rule in found):
+                left_out.setdefault(tool.name, set()).add(key)
+    return left_out

@@ -63,7 +63,7 @@ from inference_svc.detection import (
     needs_retrieval_evidence,
     rule_evidence,
 )
-from inference_svc.number_values import number_rules
+from inference_svc.number_values import number_rules, numbers_not_given
 from inference_svc.retrieval_client import RetrievalClient, RetrievedExample
 from inference_svc.value_forms import value_forms
 
@@ -314,8 +314,9 @@ def call_schema(
     (`non_empty_lists`) where the tool requires them: an optional list left
     empty is the tool's "all" (Cursor's `read_lints` paths for the whole
     workspace), a required one left empty is a call in name only.
-    `shown`: per tool, the arguments its shown calls give (`shown_arguments`);
-    of a tool with shown calls, only those optional arguments may be written.
+    `shown`: per tool, the arguments its shown calls give (`shown_arguments`),
+    less the integers this request has no number for (`numbers_not_given`); of a
+    tool with shown calls, only those optional arguments may be written.
     `together`: per tool, groups of optional arguments its shown calls gave all
     or none of (`arguments_given_together`); a call writes all of a group or
     none (an `anyOf` of the arguments' objects, one per choice of groups).
@@ -336,8 +337,13 @@ def call_schema(
                 for key, value in properties.items()
                 if given is None or key in given or key in tool.required
             }
-        groups = (together or {}).get(tool.name)
-        if groups and isinstance(arguments.get("properties"), dict):
+        kept = arguments.get("properties")
+        groups = [
+            group
+            for group in (together or {}).get(tool.name, ())
+            if isinstance(kept, dict) and all(key in kept for key in group)
+        ]
+        if groups:
             arguments = _groups_whole(arguments, groups)
         branches.append(
             {
@@ -700,6 +706,12 @@ def arguments_given_together(
     return groups
 
 
+def _without(
+    given: Mapping[str, set[str]], left_out: Mapping[str, set[str]]
+) -> dict[str, set[str]]:
+    return {tool: keys - left_out.get(tool, set()) for tool, keys in given.items()}
+
+
 def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]:
     """Per tool, the list arguments that every shown call of it gives with items.
 
@@ -988,7 +1000,7 @@ class ToolAwarePromptBuilder:
                 call_schema(
                     tools,
                     non_empty_lists(examples),
-                    shown_arguments(examples),
+                    _without(shown_arguments(examples), numbers_not_given(examples, tools, query)),
                     arguments_given_together(examples, tools),
                 )
                 if tool_detected and tools

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from hybridtools.ecosystems.catalog import ToolSpec
 from hybridtools.llm.copy_hints import CopyHints, NumberRule
 from hybridtools.llm.copying import CopyBias, TokenIndex
 from hybridtools.llm.json_position import JsonPosition
 from hybridtools.llm.request_text import request_numbers
-from inference_svc.number_values import number_rules
+from inference_svc.number_values import number_rules, numbers_not_given
 from tests.test_example_choice import asked
 
 
@@ -90,3 +91,31 @@ def test_rules_that_give_nothing_here_leave_the_number_to_the_model() -> None:
     assert bias._favoured() == ([], False)
     bias = number_bias("Lines 330 to 370", {"other": (NumberRule("copy", 0),)})
     assert bias._favoured() == ([], False)
+
+
+def test_an_integer_only_numbers_gave_is_left_out_where_the_request_has_none() -> None:
+    tool = ToolSpec(
+        "t",
+        "read",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "end_line": {"type": "integer"},
+                "start_line": {"type": "integer"},
+            },
+            "required": ["path"],
+        },
+    )
+    reads = [
+        asked("Read a.cpp from line 373 to 398", path="a.cpp", end_line=398, start_line=373),
+        asked("cat `b.cpp`", path="b.cpp"),
+    ]
+    whole = "Trying to fix a bug in review handling. read through src/channel_validators.cpp"
+    assert numbers_not_given(reads, [tool], whole) == {"t": {"end_line", "start_line"}}
+    assert numbers_not_given(reads, [tool], "read c.cpp, lines 5-9") == {}
+    # A default shown for a request without numbers is kept, and so is a required integer.
+    defaults = [*reads, asked("print d.cpp", path="d.cpp", end_line=400, start_line=1)]
+    assert numbers_not_given(defaults, [tool], whole) == {}
+    required = ToolSpec("t", "read", {**tool.parameters, "required": ["path", "end_line"]})
+    assert numbers_not_given(reads, [required], whole) == {"t": {"start_line"}}
