@@ -16,6 +16,7 @@ def test_a_requests_numbers_are_its_own_words_not_parts_of_names() -> None:
     assert request_numbers("view `src/quiz/utils.py`, lnes 157-167") == [157, 167]
     assert request_numbers("Lines 330 to 370 of src/order.rs?") == [330, 370]
     assert request_numbers("read k8s/app2.py with python3 3.11 from v1/api") == []
+    assert request_numbers("line " + "9" * 5000 + " of a.py") == []  # no int of that
     # Context sentences before the request proper, and a pasted block, are not its numbers.
     assert request_numbers("Fixing bug 42. create cell 14 in a.ipynb\nx = 7") == [14]
 

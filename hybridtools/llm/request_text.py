@@ -21,8 +21,9 @@ _AFTER_CLOSING = frozenset(" \t\n.,;:!?)]}")
 # Where a pasted block starts: after the request's first line.
 PASTED_BLOCK = re.compile(r"\n\s*(?=\S)")
 # A number standing as a word of its own ("lines 157-167", "cell 14"), not part of a
-# name ("app2", "k8s", "v1/api") or of a decimal ("3.11").
-_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w]|\.\d)")
+# name ("app2", "k8s", "v1/api") or of a decimal ("3.11"); at most 18 digits, as an
+# argument's integer is (and int() refuses strings of thousands of digits).
+_NUMBER = re.compile(r"(?<![\w.])\d{1,18}(?![\w]|\.\d)")
 
 
 def word_spans(text: str, trailing: str) -> list[tuple[int, int]]:
