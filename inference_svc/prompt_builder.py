@@ -307,6 +307,7 @@ def call_schema(
     non_empty: Mapping[str, set[str]] | None = None,
     shown: Mapping[str, set[str]] | None = None,
     together: Mapping[str, list[tuple[str, ...]]] | None = None,
+    named: Mapping[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """One JSON object {"name", "arguments"} of one of the candidate tools.
 
@@ -320,6 +321,8 @@ def call_schema(
     `together`: per tool, groups of optional arguments its shown calls gave all
     or none of (`arguments_given_together`); a call writes all of a group or
     none (an `anyOf` of the arguments' objects, one per choice of groups).
+    `named`: per tool, lists (optional ones too) to give at least one item because
+    the request names a thing of the kind their shown items were (`named_lists`).
     A tighter schema than the tool's, so a call that follows it still
     validates against the tool's own.
     """
@@ -329,6 +332,7 @@ def call_schema(
         arguments.setdefault("type", "object")
         arguments.setdefault("additionalProperties", False)
         filled = (non_empty or {}).get(tool.name, set()) & set(tool.required)
+        filled |= (named or {}).get(tool.name, set())
         given = (shown or {}).get(tool.name)
         properties = arguments.get("properties")
         if isinstance(properties, dict) and (filled or given):
@@ -734,6 +738,35 @@ def non_empty_lists(examples: Sequence[RetrievedExample]) -> dict[str, set[str]]
     return by_tool
 
 
+def named_lists(examples: Sequence[RetrievedExample], query: str) -> dict[str, set[str]]:
+    """Per tool, the list arguments whose items, in every shown call giving them, were
+    words of one shape (files, folders...) that the request names one of.
+
+    An optional list left empty is the tool's "all": Copilot's `get_errors` answered
+    "Show the warnings in packages/project/src/index.ts" with `"filePaths":[]`, the whole
+    workspace, beside examples that each listed their request's file. The generation
+    schema asks for at least one item there (`call_schema`); a request naming no file
+    may still leave it empty or out, as the examples without it did.
+    """
+    shapes: dict[tuple[str, str], set[str | None]] = {}
+    for example in examples:
+        if not example.call_name:
+            continue
+        for key, value in example.call_arguments.items():
+            if isinstance(value, list):
+                found = shapes.setdefault((example.call_name, key), set())
+                items = value if _is_string_list(value) else [None]
+                found.update(
+                    _name_shape(item) if item and len(item.split()) == 1 else None for item in items
+                )
+    named = request_shapes(query)
+    by_tool: dict[str, set[str]] = {}
+    for (tool, key), found in shapes.items():
+        if len(found) == 1 and next(iter(found)) in named:
+            by_tool.setdefault(tool, set()).add(key)
+    return by_tool
+
+
 def _is_string_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
@@ -1002,6 +1035,7 @@ class ToolAwarePromptBuilder:
                     non_empty_lists(examples),
                     _without(shown_arguments(examples), numbers_not_given(examples, tools, query)),
                     arguments_given_together(examples, tools),
+                    named_lists(examples, query),
                 )
                 if tool_detected and tools
                 else None

@@ -21,6 +21,7 @@ from inference_svc.prompt_builder import (
     dominant_tool,
     example_literals,
     first_words_of,
+    named_lists,
     non_empty_lists,
     punctuated_arguments,
     rank_examples,
@@ -455,3 +456,22 @@ def test_optional_arguments_shown_together_are_written_together() -> None:
     # Lines 333 to 353 read with one end only: from the file's first line.
     assert not accepts('{"path":"q.cpp","end_line":353}')
     assert not accepts('{"path":"q.cpp","start_line":333}')
+
+
+def test_a_list_of_files_gets_an_item_where_the_request_names_a_file() -> None:
+    checks = [
+        asked("List problems in `src/api/client.ts`", filePaths=["src/api/client.ts"]),
+        asked("Show the errors in src/routes/webhooks.js", filePaths=["src/routes/webhooks.js"]),
+        asked("show every warning in the project"),  # the tool's "all": no list at all
+    ]
+    tool = ToolSpec(
+        "t", "errors", {"type": "object", "properties": {"filePaths": {"type": "array"}}}
+    )
+    named = named_lists(checks, "Show the warnings in packages/project/src/index.ts")
+    assert named == {"t": {"filePaths"}}
+    arguments = call_schema([tool], named=named)["properties"]["arguments"]
+    assert arguments["properties"]["filePaths"]["minItems"] == 1
+    # Nothing named: the list may stay empty; items of mixed kinds show no kind to name.
+    assert named_lists(checks, "list all compile errors") == {}
+    mixed = [*checks, asked("errors in the src folder", filePaths=["src/"])]
+    assert named_lists(mixed, "Show the warnings in packages/project/src/index.ts") == {}
