@@ -421,24 +421,28 @@ def test_held_arguments_whose_shown_values_all_start_with_a_capital() -> None:
     assert capitalised_arguments(constants, copied_arguments(constants)) == ()
 
 
+# A read whose line range is two optional integers (Cline's `read_file`).
+LINE_RANGE_READ = ToolSpec(
+    "t",
+    "read",
+    {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string"},
+            "end_line": {"type": "integer"},
+            "start_line": {"type": "integer"},
+        },
+        "required": ["path"],
+    },
+)
+
+
 def test_optional_arguments_shown_together_are_written_together() -> None:
     reads = [
         asked("what's on lines 381-411 of a.cpp?", path="a.cpp", end_line=411, start_line=381),
         asked("what's in b.cpp?", path="b.cpp"),
     ]
-    tool = ToolSpec(
-        "t",
-        "read",
-        {
-            "type": "object",
-            "properties": {
-                "path": {"type": "string"},
-                "end_line": {"type": "integer"},
-                "start_line": {"type": "integer"},
-            },
-            "required": ["path"],
-        },
-    )
+    tool = LINE_RANGE_READ
     assert arguments_given_together(reads, [tool]) == {"t": [("end_line", "start_line")]}
     assert arguments_given_together(reads[1:], [tool]) == {}  # nothing given together
     schema = call_schema(

@@ -9,7 +9,7 @@ from hybridtools.llm.copying import CopyBias, TokenIndex
 from hybridtools.llm.json_position import JsonPosition
 from hybridtools.llm.request_text import request_numbers
 from inference_svc.number_values import number_rules, numbers_not_given
-from tests.test_example_choice import asked
+from tests.test_example_choice import LINE_RANGE_READ, asked
 
 
 def test_a_requests_numbers_are_its_own_words_not_parts_of_names() -> None:
@@ -95,19 +95,7 @@ def test_rules_that_give_nothing_here_leave_the_number_to_the_model() -> None:
 
 
 def test_an_integer_only_numbers_gave_is_left_out_where_the_request_has_none() -> None:
-    tool = ToolSpec(
-        "t",
-        "read",
-        {
-            "type": "object",
-            "properties": {
-                "path": {"type": "string"},
-                "end_line": {"type": "integer"},
-                "start_line": {"type": "integer"},
-            },
-            "required": ["path"],
-        },
-    )
+    tool = LINE_RANGE_READ
     reads = [
         asked("Read a.cpp from line 373 to 398", path="a.cpp", end_line=398, start_line=373),
         asked("cat `b.cpp`", path="b.cpp"),

@@ -311,7 +311,7 @@ class CopyBias:
         self._request_start = offsets[context_end(source.partition("\n")[0])]
         self._cue_words: dict[int, str | None] = {}
         self._held_start_sets: dict[str | None, frozenset[int]] = {}
-        numbers = request_numbers(source)
+        numbers = request_numbers(source) if hints.numbers else []
         # Integer argument -> the values the shown calls' rules give for this request.
         self._numbers: dict[str, tuple[bytes, ...]] = {}
         for key, rules in hints.numbers.items():
