@@ -36,7 +36,7 @@ from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed
 from retrieval_svc.lexical import document_terms, query_terms
 from retrieval_svc.sources import LoadedSource, validate_all
 from retrieval_svc.store import CollectionSchema, Hit, StoredPoint, VectorStore, point_id
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text
+from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text, training_rows
 
 log = structlog.get_logger(__name__)
 
@@ -216,8 +216,9 @@ class SearchResult:
     tool_likelihoods: list[tuple[str, float]] = field(default_factory=list)
 
 
-# A router's training data: positive requests and their tools.
-RouterData = tuple[list[str], list[str]]
+# A router's training data: a version's positive requests, their tools, and the
+# catalog's tool descriptions.
+RouterData = tuple[list[str], list[str], dict[str, str]]
 
 # Reads the source, given the ecosystem's current catalog (None for a new one).
 SourceLoader = Callable[[Catalog | None], LoadedSource]
@@ -501,6 +502,7 @@ class ExampleIndex:
             lambda: (
                 [examples[i]["request"] for i in positives],
                 [examples[i].get("tool_name", "") for i in positives],
+                _descriptions(catalog),
             ),
         )
         if wait_for_router:
@@ -605,12 +607,13 @@ class ExampleIndex:
         started = time.perf_counter()
         this_fit = threading.current_thread()
         try:
-            requests, tool_names = positives()
+            requests, tool_names, descriptions = positives()
+            texts, tools, weights = training_rows(requests, tool_names, descriptions)
             # In this thread, after the switch: the version already serves meanwhile.
             vectors = embed_documents(
-                self._documents, [routing_text(r) for r in requests], self._cache
+                self._documents, [routing_text(t) for t in texts], self._cache
             )
-            router = fit_tool_router(requests, vectors, tool_names)
+            router = fit_tool_router(texts, vectors, tools, weights=weights)
             if router is None:
                 return
             with self._router_fits_guard:
@@ -665,7 +668,14 @@ class ExampleIndex:
         # In id order: the fit sees the same data in the same order on every replica.
         hits = sorted(self._store.scroll(collection, {"kind": "positive"}), key=lambda h: h.id)
         requests = [str(h.payload.get("request", "")) for h in hits]
-        return requests, [str(h.payload.get("tool_name", "")) for h in hits]
+        serving = {version_collection(s.name, s.current): s for s in self._states.values()}
+        state = serving.get(collection)
+        catalog = _catalog_from_meta(state.catalog) if state and state.catalog else None
+        return (
+            requests,
+            [str(h.payload.get("tool_name", "")) for h in hits],
+            _descriptions(catalog),
+        )
 
     def _cached_router(self, collection: str) -> tuple[bool, ToolRouter | None]:
         """(still fresh, the router) as this process last saw it, without the store."""
@@ -982,6 +992,11 @@ def _catalog_to_meta(catalog: Catalog) -> dict[str, Any]:
     from google.protobuf import json_format
 
     return json_format.MessageToDict(catalog.to_proto(), preserving_proto_field_name=True)
+
+
+def _descriptions(catalog: Catalog | None) -> dict[str, str]:
+    """Tool name -> description, for the tool router's fit."""
+    return {tool.name: tool.description for tool in catalog.tools} if catalog else {}
 
 
 def _catalog_from_meta(value: dict[str, Any]) -> Catalog:

@@ -9,7 +9,13 @@ import pytest
 
 from hybridtools.word_shapes import word_shape
 from inference_svc.prompt_builder import routed_tool
-from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text
+from retrieval_svc.tool_router import (
+    DESCRIPTION_SHARE,
+    ToolRouter,
+    fit_tool_router,
+    routing_text,
+    training_rows,
+)
 
 REQUESTS = {
     "grep_search": [
@@ -70,6 +76,57 @@ def test_a_router_read_back_from_metadata_answers_the_same() -> None:
     vector = np.random.default_rng(1).standard_normal(8).astype(np.float32)
     for text in ("grep for foo", "list src", "run make", "words it never saw"):
         assert again.likelihoods(text, vector) == router.likelihoods(text, vector)
+
+
+def test_each_described_tool_with_examples_adds_one_weighted_row() -> None:
+    texts, tools, weights = training_rows(
+        ["run pytest", "run make", "list src"],
+        ["run", "run", "ls"],
+        {
+            "run": "Run a shell command.",
+            "ls": "List a directory.",
+            "web": "Search the web.",
+            "x": "",
+        },
+    )
+    # "web" has no examples (the router could not name it anyway); "x" says nothing.
+    assert texts == [
+        "run pytest",
+        "run make",
+        "list src",
+        "List a directory.",
+        "Run a shell command.",
+    ]
+    assert tools == ["run", "run", "ls", "ls", "run"]
+    assert weights == [1.0, 1.0, 1.0, DESCRIPTION_SHARE, 2 * DESCRIPTION_SHARE]
+
+
+def test_a_description_teaches_the_router_words_no_example_has() -> None:
+    requests = {
+        "read_project_structure": ["show the project layout", "print the project tree"],
+        "list_dir": ["show the folder src", "print the folder lib"],
+    }
+    texts = [text for texts in requests.values() for text in texts]
+    tools = [tool for tool, texts in requests.items() for _ in texts]
+    descriptions = {
+        "read_project_structure": "Outline the workspace files as a tree.",
+        "list_dir": "List one directory's entries.",
+    }
+    rows, names, weights = training_rows(texts, tools, descriptions)
+    described = fit_tool_router(rows, np.zeros((len(rows), 8)), names, weights=weights)
+    plain = fit_tool_router(texts, np.zeros((4, 8)), tools)
+    assert described is not None and plain is not None
+    zero = np.zeros(8, dtype=np.float32)
+    # No example says "outline" or "workspace": a toss-up, until the description does.
+    assert plain.likelihoods("outline workspace files", zero)[0][1] < 0.6
+    assert described.likelihoods("outline workspace files", zero)[0] == (
+        "read_project_structure",
+        pytest.approx(0.92, abs=0.05),
+    )
+    # Weights of one are the unweighted fit.
+    ones = fit_tool_router(texts, np.zeros((4, 8)), tools, weights=[1.0] * 4)
+    assert ones is not None
+    assert ones.likelihoods("show src", zero) == plain.likelihoods("show src", zero)
 
 
 def test_no_router_for_one_tool_or_another_format() -> None:
