@@ -644,9 +644,10 @@ class ExampleIndex:
         positives are embedded again (from the embedding cache where it has them). One at a
         time keeps a start's memory to one fit's and gives the first router soonest."""
         self._refresh(force=True)
+        serving = {version_collection(s.name, s.current): s.name for s in self._states.values()}
         missing = [
             collection
-            for collection in (version_collection(s.name, s.current) for s in self._states.values())
+            for collection in serving
             if collection not in self._router_fits and self._router(collection) is None
         ]
         if not missing:
@@ -654,7 +655,10 @@ class ExampleIndex:
 
         def fit_each() -> None:
             for collection in missing:
-                self._fit_router(collection, lambda c=collection: self._stored_positives(c))
+                self._fit_router(
+                    collection,
+                    lambda c=collection: self._stored_positives(c, serving[c]),
+                )
 
         thread = threading.Thread(target=fit_each, name="router-fit-missing", daemon=True)
         with self._router_fits_guard:
@@ -664,17 +668,14 @@ class ExampleIndex:
         log.info("fitting tool routers for versions without one", collections=missing)
         return missing
 
-    def _stored_positives(self, collection: str) -> RouterData:
+    def _stored_positives(self, collection: str, ecosystem: str) -> RouterData:
+        """The positives of `collection`, a serving version of `ecosystem`."""
         # In id order: the fit sees the same data in the same order on every replica.
         hits = sorted(self._store.scroll(collection, {"kind": "positive"}), key=lambda h: h.id)
-        requests = [str(h.payload.get("request", "")) for h in hits]
-        serving = {version_collection(s.name, s.current): s for s in self._states.values()}
-        state = serving.get(collection)
-        catalog = _catalog_from_meta(state.catalog) if state and state.catalog else None
         return (
-            requests,
+            [str(h.payload.get("request", "")) for h in hits],
             [str(h.payload.get("tool_name", "")) for h in hits],
-            _descriptions(catalog),
+            _descriptions(self.catalog(ecosystem)),
         )
 
     def _cached_router(self, collection: str) -> tuple[bool, ToolRouter | None]:
@@ -930,7 +931,9 @@ class ExampleIndex:
                 # The router would still send requests to the deleted tools: it goes
                 # at once, and one fitted on the examples left replaces it.
                 self._forget_router(collection)
-                self._start_router_fit(collection, lambda: self._stored_positives(collection))
+                self._start_router_fit(
+                    collection, lambda: self._stored_positives(collection, ecosystem)
+                )
             return deleted, False
         count = self._store.count(collection)
         self._store.delete_alias(alias_name(ecosystem))
