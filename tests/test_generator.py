@@ -81,6 +81,27 @@ def test_each_ecosystem_generates_valid_disjoint_examples(ecosystem: str) -> Non
         assert record.usage_pattern and record.tool_name
 
 
+@pytest.mark.parametrize("ecosystem", ["continue", "cursor"])
+def test_code_added_where_the_request_says_or_at_the_end(ecosystem: str) -> None:
+    # "append to a.py:" says nothing of a place: the call must not put the code
+    # after the imports on a draw the request does not show.
+    generated = generate_ecosystem_examples(
+        load_builtin_catalog(ecosystem), positives=3000, negatives=0, held_out=300
+    )
+    sketches = [
+        record
+        for record in generated.indexed + generated.held_out
+        if record.usage_pattern == "add code to a file"
+    ]
+    unplaced = [record for record in sketches if "after the imports" not in record.request]
+    placed = [record for record in sketches if "after the imports" in record.request]
+    assert unplaced and placed
+    for record in unplaced:
+        assert "existing imports" not in json.dumps(record.call_arguments), record.request
+    for record in placed:
+        assert "existing imports" in json.dumps(record.call_arguments), record.request
+
+
 def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
     catalog = load_builtin_catalog("cline")
     first = generate_ecosystem_examples(catalog, 300, 60, 20, seed=5)

@@ -31,7 +31,7 @@ from hybridtools.ecosystems.phrasing import QUALITY_BY_STYLE, phrase, template_s
 from hybridtools.ecosystems.splits import Split, rng_for
 
 # Bump when a change to the generator changes its output for the same seed.
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 # A binding that keeps producing requests already seen has run out of variety.
 _MAX_REPEATS = 200
 # Share of requests phrased as asks ("what's in x?") rather than commands ("open x").
@@ -164,6 +164,7 @@ class _DraftBuilder:
         commands, asks = self._split_templates(intent, split)
         use_ask = bool(asks) and rng.random() < _ASK_SHARE
         template = rng.choice(asks if use_ask else commands)
+        slots = intent.slots_for(template, slots)
         text_values = {key: value for key, value in slots.items() if isinstance(value, str)}
         phrased = phrase(
             rng, template, text_values, split=split, ask=use_ask, code_slots=intent.code_slots

@@ -31,6 +31,19 @@ class Intent:
     asks: tuple[str, ...]
     sample: Sampler
     code_slots: tuple[str, ...] = ()
+    # Values a template may leave unsaid, and what they are then ("append to
+    # a.py:" says nothing of where, so the code goes at the end). The correct
+    # call must follow from the request's words alone.
+    unsaid_defaults: tuple[tuple[str, str], ...] = ()
+
+    def slots_for(self, template: str, slots: Slots) -> Slots:
+        """`slots` with every value `template` does not show set to its default."""
+        unsaid = {
+            key: default
+            for key, default in self.unsaid_defaults
+            if "{" + key + "}" not in template
+        }
+        return slots | unsaid if unsaid else slots
 
 
 INTENTS: dict[str, Intent] = {}
@@ -43,8 +56,9 @@ def _intent(
     asks: tuple[str, ...],
     sample: Sampler,
     code_slots: tuple[str, ...] = (),
+    unsaid_defaults: tuple[tuple[str, str], ...] = (),
 ) -> None:
-    INTENTS[key] = Intent(key, usage_pattern, commands, asks, sample, code_slots)
+    INTENTS[key] = Intent(key, usage_pattern, commands, asks, sample, code_slots, unsaid_defaults)
 
 
 # --- values ---------------------------------------------------------------------------
@@ -99,9 +113,12 @@ def _two_edits(rng: random.Random, split: Split) -> Slots:
     }
 
 
+_AT_THE_END = "at the end"
+
+
 def _sketch(rng: random.Random, split: Split) -> Slots:
     slots = _new_file(rng, split)
-    slots["where"] = rng.choice(("at the end", "after the imports", "at the bottom"))
+    slots["where"] = rng.choice((_AT_THE_END, "after the imports", "at the bottom"))
     return slots
 
 
@@ -558,6 +575,7 @@ _intent(
     ),
     _sketch,
     ("path",),
+    unsaid_defaults=(("where", _AT_THE_END),),
 )
 _intent(
     "apply_patch",
