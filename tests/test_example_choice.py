@@ -203,9 +203,7 @@ def test_a_start_of_words_this_request_has_too_is_copied() -> None:
     assert example_literals(installs) == {}
     assert example_literals(installs, "install uuid") == {}
     # This request says "pnpm" too; "add" is the examples' own where a request lacks it.
-    assert example_literals(installs, "get uuid installed with pnpm") == {
-        "command": '"pnpm add '
-    }
+    assert example_literals(installs, "get uuid installed with pnpm") == {"command": '"pnpm add '}
     assert copy_hints(installs, "get uuid installed with pnpm").literals == {
         "command": '"pnpm add '
     }

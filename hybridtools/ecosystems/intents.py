@@ -39,9 +39,7 @@ class Intent:
     def slots_for(self, template: str, slots: Slots) -> Slots:
         """`slots` with every value `template` does not show set to its default."""
         unsaid = {
-            key: default
-            for key, default in self.unsaid_defaults
-            if "{" + key + "}" not in template
+            key: default for key, default in self.unsaid_defaults if "{" + key + "}" not in template
         }
         return slots | unsaid if unsaid else slots
 
