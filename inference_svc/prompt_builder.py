@@ -393,10 +393,10 @@ def _with_an_item(schema: Any) -> Any:
     return {**schema, "minItems": max(1, int(schema.get("minItems", 0)))}
 
 
-def copy_hints(examples: Sequence[RetrievedExample], query: str = "") -> CopyHints:
-    """What a constrained call for `query` should copy, as the shown examples show it
+def copy_hints(examples: Sequence[RetrievedExample]) -> CopyHints:
+    """What a constrained call should copy, as the shown examples show it
     (hybridtools.llm.copying): each rule below, worked out once."""
-    literals = example_literals(examples, query)
+    literals = example_literals(examples)
     held = copied_arguments(examples)
     return CopyHints(
         literals=literals,
@@ -412,7 +412,7 @@ def copy_hints(examples: Sequence[RetrievedExample], query: str = "") -> CopyHin
     )
 
 
-def example_literals(examples: Sequence[RetrievedExample], query: str = "") -> dict[str, str]:
+def example_literals(examples: Sequence[RetrievedExample]) -> dict[str, str]:
     """Per argument, the JSON text its value starts with in the shown examples' calls.
 
     What the copy bias cannot find in the request, the model should copy from
@@ -426,14 +426,9 @@ def example_literals(examples: Sequence[RetrievedExample], query: str = "") -> d
       string when they all give it whole (Cline's `path` ".": `"."`), else the
       words their strings all start with (Cursor's "To answer: ", "# ...
       existing "), up to the last space: the request's words follow.
-    Neither string rule takes a word that every example's request has and
-    `query` lacks (a path's "src/" is copied from each request, not a
-    convention). A word of only some of the requests is the others' own word
-    ("add" of "pnpm add x" for "use pnpm to install x"), and one of `query` too
-    is this request's to copy: beside examples that all wrote "pnpm add <the
-    package>", "get uuid installed with pnpm" starts with "pnpm add " (the 135M
-    model had written "pnpm install -u"). A negative example counts with its
-    corrected call.
+    Neither string rule takes what is a word of an example's own request (a
+    path's "src/" is copied from each request, not a convention). A negative
+    example counts with its corrected call.
     """
     booleans: dict[str, Counter[str]] = {}
     strings: dict[str, list[tuple[str, str]]] = {}
@@ -454,7 +449,7 @@ def example_literals(examples: Sequence[RetrievedExample], query: str = "") -> d
             continue
         shared = _shared_start([value for value, _ in pairs])
         requests = [request for _, request in pairs]
-        own = _examples_own_words(shared, requests, query)
+        own = _examples_own_words(shared, requests)
         if not own.strip():
             continue
         whole = own == shared and all(value == shared for value, _ in pairs)
@@ -776,15 +771,12 @@ def _is_string_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
-def _examples_own_words(text: str, requests: Sequence[str], query: str = "") -> str:
-    """`text`'s words up to the first that begins a word of every one of the
-    requests and of no word of `query`: the requests' own, which this one lacks."""
+def _examples_own_words(text: str, requests: Sequence[str]) -> str:
+    """`text`'s words up to the first that begins a word of one of the requests."""
     end = 0
     for word in re.finditer(r"\S+\s*", text):
         at_word_start = re.compile(rf"(?:^|[\s`'\"(]){re.escape(word.group().rstrip())}")
-        if all(at_word_start.search(request) for request in requests) and not (
-            at_word_start.search(query)
-        ):
+        if any(at_word_start.search(request) for request in requests):
             break
         end = word.end()
     return text[:end]
@@ -1048,7 +1040,7 @@ class ToolAwarePromptBuilder:
                 if tool_detected and tools
                 else None
             ),
-            copy_hints=copy_hints(examples, query) if tool_detected and tools else CopyHints(),
+            copy_hints=copy_hints(examples) if tool_detected and tools else CopyHints(),
             prompt_tokens=len(ids),
             example_tokens=example_tokens,
             schema_tokens=schema_tokens,

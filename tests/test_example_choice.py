@@ -193,22 +193,6 @@ def test_strings_to_copy_are_the_examples_own_words_not_their_requests() -> None
     assert example_literals(questions[:1]) == {}  # one example is no convention
 
 
-def test_a_start_of_words_this_request_has_too_is_copied() -> None:
-    installs = [
-        asked("Keep pnpm add socket.io running in the background", command="pnpm add socket.io"),
-        asked("Use pnpm to install @types/node", command="pnpm add @types/node"),
-        asked("Add chart.js to the project with pnpm", command="pnpm add chart.js"),
-    ]
-    # Every request says "pnpm": without it in this one, it is theirs to copy, not a convention.
-    assert example_literals(installs) == {}
-    assert example_literals(installs, "install uuid") == {}
-    # This request says "pnpm" too; "add" is the examples' own where a request lacks it.
-    assert example_literals(installs, "get uuid installed with pnpm") == {"command": '"pnpm add '}
-    assert copy_hints(installs, "get uuid installed with pnpm").literals == {
-        "command": '"pnpm add '
-    }
-
-
 def test_examples_without_the_argument_count_against_copying_it() -> None:
     commands = [
         asked("run npm run dev in the background", command="npm run dev", waitForCompletion=False),
