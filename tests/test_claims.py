@@ -33,6 +33,7 @@ from bench.claims.metrics import (
     evidence_summary,
     miss_cause,
     normalise_value,
+    ordered_like,
     recall_at_k,
     required_arguments_match,
     summarise,
@@ -105,6 +106,19 @@ def test_only_required_arguments_count() -> None:
     assert not ok and wrong == ["filepath"]
     # No required arguments: the right tool is enough.
     assert required_arguments_match((), expected, {})[0]
+
+
+def test_a_call_lists_its_arguments_in_the_expected_calls_order() -> None:
+    expected = {"filepath": "a.py", "old_string": "x", "new_string": "y"}
+    got = {"zeta": 1, "new_string": "x", "alpha": 2, "filepath": "a.py", "old_string": "y"}
+    assert list(ordered_like(expected, got)) == [
+        "filepath",
+        "old_string",
+        "new_string",
+        "alpha",
+        "zeta",
+    ]
+    assert ordered_like({}, got) == dict(sorted(got.items()))
 
 
 def test_every_argument_right_counts_optional_ones_and_nothing_extra() -> None:

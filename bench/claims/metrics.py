@@ -97,6 +97,17 @@ def _as_text(value: Any) -> str:
     return _normalise_text(json.dumps(value, ensure_ascii=False))
 
 
+def ordered_like(reference: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """`arguments` in `reference`'s key order (the expected call's: the tool schema's),
+    then by name. The service returns a call's arguments as a protobuf Struct, a map
+    without order, so as read they came in another order from run to run."""
+    rank = {key: index for index, key in enumerate(reference)}
+    return {
+        key: arguments[key]
+        for key in sorted(arguments, key=lambda key: (rank.get(key, len(rank)), key))
+    }
+
+
 def required_arguments_match(
     required: Sequence[str], expected: Mapping[str, Any], actual: Mapping[str, Any]
 ) -> tuple[bool, list[str]]:

@@ -32,7 +32,7 @@ from bench.claims.analysis import (
     verdicts,
     why_missed,
 )
-from bench.claims.metrics import Summary, miss_cause, wilson_interval
+from bench.claims.metrics import Summary, miss_cause, ordered_like, wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_DIR = "claims"
@@ -827,7 +827,11 @@ def misses_section(loaded: Loaded, condition: int = 5) -> list[str]:
             if record.kind == "tool"
             else "no call"
         )
-        got = _call_text(record.name, record.arguments) if record.called else "no call"
+        got = (
+            _call_text(record.name, ordered_like(record.expected_arguments, record.arguments))
+            if record.called
+            else "no call"
+        )
         rows.append(
             [label(record.ecosystem), _cell(record.request, 80), _cell(expected), _cell(got), cause]
         )
