@@ -37,7 +37,7 @@ class Intent:
     unsaid_defaults: tuple[tuple[str, str], ...] = ()
 
     def slots_for(self, template: str, slots: Slots) -> Slots:
-        """`slots` with every value `template` does not show set to its default."""
+        """`slots`, where each value with a default that `template` does not show is the default."""
         unsaid = {
             key: default for key, default in self.unsaid_defaults if "{" + key + "}" not in template
         }
