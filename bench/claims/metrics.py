@@ -99,8 +99,9 @@ def _as_text(value: Any) -> str:
 
 def ordered_like(reference: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
     """`arguments` in `reference`'s key order (the expected call's: the tool schema's),
-    then by name. The service returns a call's arguments as a protobuf Struct, a map
-    without order, so as read they came in another order from run to run."""
+    then by name, for the report. The service returns a call's arguments as a protobuf
+    Struct, a map without order, so the results hold them in another order from run to
+    run."""
     rank = {key: index for index, key in enumerate(reference)}
     return {
         key: arguments[key]

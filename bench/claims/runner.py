@@ -48,7 +48,6 @@ from bench.claims.metrics import (
     RequestEvidence,
     evidence_summary,
     looks_like_call,
-    ordered_like,
     summarise,
 )
 from bench.claims.system import System, say
@@ -572,9 +571,8 @@ def ask(
     if response.HasField("tool_call") and response.tool_call.name:
         record.called = True
         record.name = response.tool_call.name
-        record.arguments = ordered_like(
-            record.expected_arguments,
-            integral_floats_to_int(json_format.MessageToDict(response.tool_call.arguments)),
+        record.arguments = integral_floats_to_int(
+            json_format.MessageToDict(response.tool_call.arguments)
         )
         record.valid = response.tool_call_valid
         record.validation_error = response.validation_error
