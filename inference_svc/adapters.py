@@ -72,6 +72,8 @@ class AdapterManager:
     async def load(self, name: str, version: int = 0, make_default: bool = False) -> AdapterVersion:
         if not name:
             raise InvalidArgumentError("adapter name is empty")
+        if version < 0:
+            raise InvalidArgumentError(f"version must be 0 (the newest) or more, got {version}")
         if name == BASE_ADAPTER:
             if make_default:
                 self.default = BASE_ADAPTER
@@ -101,6 +103,8 @@ class AdapterManager:
         return adapter
 
     async def unload(self, name: str) -> str:
+        if not name:
+            raise InvalidArgumentError("adapter name is empty")
         async with self._lock:
             if name not in self._loaded:
                 raise NotFoundError(f"adapter {name!r} is not loaded")

@@ -25,6 +25,11 @@ from inference_svc.timeline import ToolCallEvent, UsageTimeline
 
 MAX_NEW_TOKENS_LIMIT = 1024
 MAX_QUERY_CHARS = 8000
+# A conversation's history is trimmed, oldest turns first, to the context window;
+# past these sizes (many times any window served: ~50K tokens of text) a request
+# is refused instead, so that one request cannot hold the server tokenising it.
+MAX_HISTORY_MESSAGES = 256
+MAX_HISTORY_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,18 @@ class ToolCallingGenerator:
         if len(request.query) > MAX_QUERY_CHARS:
             raise InvalidArgumentError(
                 f"query has {len(request.query)} characters, more than {MAX_QUERY_CHARS}"
+            )
+        if len(request.history) > MAX_HISTORY_MESSAGES:
+            raise InvalidArgumentError(
+                f"history has {len(request.history)} messages, more than "
+                f"{MAX_HISTORY_MESSAGES}; send the recent turns only (older ones would not fit "
+                "the context window)"
+            )
+        history_chars = sum(len(turn["content"]) for turn in request.history)
+        if history_chars > MAX_HISTORY_CHARS:
+            raise InvalidArgumentError(
+                f"history has {history_chars} characters, more than {MAX_HISTORY_CHARS}; send "
+                "the recent turns only (older ones would not fit the context window)"
             )
         if not 0 <= request.max_examples <= 5:
             raise InvalidArgumentError(f"max_examples must be 0..5, got {request.max_examples}")

@@ -893,6 +893,19 @@ class ToolAwarePromptBuilder:
         )
         return rank_examples(search.examples, catalog_version)
 
+    def _recent_turns(self, history: Sequence[dict[str, str]], budget: int) -> list[dict[str, str]]:
+        """The newest turns whose text alone fits `budget` tokens: older ones can never fit,
+        and dropping them one re-tokenised prompt at a time had taken minutes for a long
+        conversation."""
+        kept: list[dict[str, str]] = []
+        tokens = 0
+        for turn in reversed(history):
+            tokens += self._tokenizer.count(turn["content"])
+            if tokens > budget:
+                break
+            kept.append(turn)
+        return kept[::-1]
+
     def format_tool_aware_prompt(
         self,
         query: str,
@@ -916,7 +929,7 @@ class ToolAwarePromptBuilder:
         wanted = request_shapes(query)
         examples = list(examples)
         tools = list(tools)
-        history = list(history)
+        history = self._recent_turns(history, budget)
         references = list(references)
         while True:
             prompt_examples = [_prompt_example(e) for e in examples]

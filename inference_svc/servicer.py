@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.core.errors import InvalidArgumentError, UnavailableError
@@ -36,20 +37,46 @@ _ROLES = {
 }
 
 
+def _enum_name(enum: EnumTypeWrapper, value: int) -> str:
+    """The value's name, or its number where this build of the proto has no such value."""
+    try:
+        return enum.Name(value)
+    except ValueError:
+        return str(value)
+
+
 def history_from_proto(messages: list[tools_pb2.ChatMessage]) -> list[dict[str, str]]:
     history = []
     for number, message in enumerate(messages, start=1):
         role = _ROLES.get(message.role)
         if role is None:
             raise InvalidArgumentError(
-                f"history message {number} has role {tools_pb2.Role.Name(message.role)}; use "
-                "ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL (the service writes the system message)"
+                f"history message {number} has role {_enum_name(tools_pb2.Role, message.role)}; "
+                "use ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL (the service writes the system message)"
             )
         content = message.content
         if message.role == tools_pb2.ROLE_TOOL:
             content = f"Tool result:\n{content}"
         history.append({"role": role, "content": content})
     return history
+
+
+def tool_choice_from_proto(value: int) -> str:
+    choice = _TOOL_CHOICE.get(value)
+    if choice is None:
+        raise InvalidArgumentError(
+            f"tool_choice {value} is not one of TOOL_CHOICE_AUTO, TOOL_CHOICE_REQUIRED or "
+            "TOOL_CHOICE_NONE"
+        )
+    return choice
+
+
+def _constrained(decoding: int) -> bool:
+    if decoding not in (pb.DECODING_UNSPECIFIED, pb.DECODING_CONSTRAINED, pb.DECODING_FREE):
+        raise InvalidArgumentError(
+            f"decoding {decoding} is not one of DECODING_CONSTRAINED or DECODING_FREE"
+        )
+    return decoding != pb.DECODING_FREE
 
 
 def _input(request: pb.GenerateRequest) -> GenerateInput:
@@ -59,10 +86,10 @@ def _input(request: pb.GenerateRequest) -> GenerateInput:
         ecosystem=request.ecosystem,
         history=history_from_proto(list(request.history)),
         adapter=request.adapter,
-        tool_choice=_TOOL_CHOICE.get(request.tool_choice, "auto"),
+        tool_choice=tool_choice_from_proto(request.tool_choice),
         max_examples=request.max_examples,
         no_examples=request.no_examples,
-        constrained=config.decoding != pb.DECODING_FREE,
+        constrained=_constrained(config.decoding),
         max_new_tokens=config.max_new_tokens,
         temperature=config.temperature,
         top_p=config.top_p,
@@ -183,7 +210,7 @@ class InferenceServicer(pb_grpc.InferenceServiceServicer):
                 query=request.query,
                 ecosystem=request.ecosystem,
                 history=history_from_proto(list(request.history)),
-                tool_choice=_TOOL_CHOICE.get(request.tool_choice, "auto"),
+                tool_choice=tool_choice_from_proto(request.tool_choice),
                 max_examples=request.max_examples,
                 no_examples=request.no_examples,
             ),

@@ -429,6 +429,39 @@ async def test_generate_without_examples_and_free_decoding(system: InferenceUnde
             grpc.StatusCode.INVALID_ARGUMENT,
             "ROLE_SYSTEM",
         ),
+        (
+            # A role this build's proto does not know: named by its number.
+            {"query": "hi", "history": [tools_pb2.ChatMessage(role=99, content="x")]},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "role 99",
+        ),
+        (
+            {"query": "open a.py", "tool_choice": 99},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "tool_choice",
+        ),
+        (
+            {"query": "open a.py", "generation_config": pb.GenerationConfig(decoding=99)},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "decoding 99",
+        ),
+        (
+            {
+                "query": "hi",
+                "history": [tools_pb2.ChatMessage(role=tools_pb2.ROLE_USER, content="x")] * 300,
+            },
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "300 messages",
+        ),
+        (
+            {
+                "query": "hi",
+                "history": [tools_pb2.ChatMessage(role=tools_pb2.ROLE_USER, content="x" * 120_000)]
+                * 2,
+            },
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "240000 characters",
+        ),
     ],
 )
 async def test_generate_bad_input(
@@ -454,10 +487,40 @@ async def test_budget_too_small(system: InferenceUnderTest) -> None:
     assert small.usage.prompt_tokens <= 260
 
 
+async def test_a_long_conversation_keeps_its_recent_turns(system: InferenceUnderTest) -> None:
+    # 200 turns of ~1,000 characters: far over the window, under the history caps.
+    turns = [
+        tools_pb2.ChatMessage(
+            role=tools_pb2.ROLE_USER if number % 2 == 0 else tools_pb2.ROLE_ASSISTANT,
+            content=f"turn {number}: " + "words about the code base " * 30,
+        )
+        for number in range(200)
+    ]
+    response = await system.stub.BuildPrompt(
+        pb.BuildPromptRequest(query="open the file src/app.ts", history=turns)
+    )
+    contents = [message.content for message in response.messages]
+    assert contents[-1] == "open the file src/app.ts"
+    assert contents[-2].startswith("turn 199: ")
+    assert not any(content.startswith("turn 0: ") for content in contents)
+    assert response.usage.prompt_tokens <= 2048
+
+
 async def test_adapter_lifecycle(system: InferenceUnderTest) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await system.stub.LoadAdapter(pb.LoadAdapterRequest(name="missing-adapter"))
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    for bad_load in (
+        pb.LoadAdapterRequest(name="tool-awareness", version=-3),
+        pb.LoadAdapterRequest(name=""),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await system.stub.LoadAdapter(bad_load)
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await system.stub.UnloadAdapter(pb.UnloadAdapterRequest(name=""))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "name is empty" in failure.value.details()
     if not HAS_DEFAULT_ADAPTER:
         return
     unloaded = await system.stub.UnloadAdapter(pb.UnloadAdapterRequest(name="tool-awareness"))
