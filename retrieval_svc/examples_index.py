@@ -35,7 +35,14 @@ from hybridtools.ecosystems.catalog import Catalog
 from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed_documents
 from retrieval_svc.lexical import document_terms, query_terms
 from retrieval_svc.sources import LoadedSource, validate_all
-from retrieval_svc.store import CollectionSchema, Hit, StoredPoint, VectorStore, point_id
+from retrieval_svc.store import (
+    CollectionSchema,
+    Hit,
+    StoredPoint,
+    VectorStore,
+    point_id,
+    require_score_threshold,
+)
 from retrieval_svc.tool_router import ToolRouter, fit_tool_router, routing_text, training_rows
 
 log = structlog.get_logger(__name__)
@@ -714,6 +721,7 @@ class ExampleIndex:
             raise InvalidArgumentError("query is empty")
         if not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise InvalidArgumentError(f"limit must be 1..{MAX_SEARCH_LIMIT}, got {limit}")
+        require_score_threshold(score_threshold)
         eco = self._resolve(ecosystem)
         state = self._state(eco)
         match: dict[str, Any] = {}

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from hybridtools.core.errors import InvalidArgumentError
 from retrieval_svc.embedder import Embedder, EmbeddingCache, QueryBatcher, embed_documents
-from retrieval_svc.store import CollectionSchema, StoredPoint, VectorStore, point_id
+from retrieval_svc.store import (
+    CollectionSchema,
+    StoredPoint,
+    VectorStore,
+    point_id,
+    require_score_threshold,
+)
 
 COLLECTION = "reference"
 MAX_SEARCH_LIMIT = 50
@@ -86,9 +92,18 @@ class ReferenceIndex:
     async def upsert(self, documents: list[ReferenceDocument]) -> tuple[int, int]:
         if not documents:
             raise InvalidArgumentError("documents is empty")
+        numbers: dict[str, int] = {}
         for number, document in enumerate(documents, start=1):
             if not document.id:
                 raise InvalidArgumentError(f"document {number} has no id")
+            # Both would be stored under the same chunk ids, the second's chunks
+            # over the first's: a mix of the two, and a count of two for one.
+            first = numbers.setdefault(document.id, number)
+            if first != number:
+                raise InvalidArgumentError(
+                    f"document id {document.id!r} is in this request twice (documents {first} "
+                    f"and {number}); send each document once"
+                )
             if not document.text.strip():
                 raise InvalidArgumentError(f"document {document.id!r} has no text")
             if len(document.text) > MAX_DOCUMENT_CHARS:
@@ -134,6 +149,7 @@ class ReferenceIndex:
             raise InvalidArgumentError("query is empty")
         if not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise InvalidArgumentError(f"limit must be 1..{MAX_SEARCH_LIMIT}, got {limit}")
+        require_score_threshold(score_threshold)
         if not self._store.collection_exists(COLLECTION):
             return []
         vector = await self._queries.embed(query)

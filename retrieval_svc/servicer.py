@@ -17,7 +17,13 @@ from hybridtools.ecosystems.catalog import Catalog
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as pb
 from hybridtools.retrieval.v1 import retrieval_service_pb2_grpc as pb_grpc
 from retrieval_svc import sources
-from retrieval_svc.examples_index import EcosystemSummary, ExampleHit, ExampleIndex, SwapEvent
+from retrieval_svc.examples_index import (
+    EcosystemSummary,
+    ExampleHit,
+    ExampleIndex,
+    SwapEvent,
+    validate_ecosystem_name,
+)
 from retrieval_svc.reference_index import ReferenceDocument, ReferenceIndex
 
 _STAGES = {
@@ -44,6 +50,18 @@ ADMIN_METHODS = frozenset(
         "UpsertReference",
     }
 )
+
+
+def call_format_from_proto(number: int, field: str) -> str:
+    """The CALL_FORMATS name of a request's call format; unset is JSON."""
+    if number == tools_pb2.CALL_FORMAT_UNSPECIFIED:
+        return "json"
+    if number not in _CALL_FORMATS:
+        known = ", ".join(tools_pb2.CallFormat.Name(n) for n in _CALL_FORMATS)
+        raise InvalidArgumentError(
+            f"{field} {number} is no call format; use one of {known} (unset means JSON)"
+        )
+    return _CALL_FORMATS[number]
 
 
 def examples_to_dicts(examples: Iterable[tools_pb2.ToolExample]) -> list[dict[str, Any]]:
@@ -191,9 +209,21 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             yield _swap_event_to_proto(event)
 
     def _source_loader(self, request: pb.SwapEcosystemRequest) -> Any:
-        """A function that reads the request's source (run off the event loop)."""
-        ecosystem = request.ecosystem
-        given_catalog = Catalog.from_proto(request.catalog) if request.HasField("catalog") else None
+        """A function that reads the request's source (run off the event loop).
+
+        Everything the request alone can tell is checked here, before the swap
+        takes the ecosystem's lock and starts work that runs to its end.
+        """
+        ecosystem = validate_ecosystem_name(request.ecosystem)
+        given_catalog = (
+            sources.inline_catalog(
+                request.catalog,
+                ecosystem,
+                call_format_from_proto(request.catalog.call_format, "catalog.call_format"),
+            )
+            if request.HasField("catalog")
+            else None
+        )
         which = request.WhichOneof("source")
         if which is None:
             raise InvalidArgumentError(
@@ -220,18 +250,25 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         if which == "tool_definitions":
             definitions = request.tool_definitions
             file_path = (
-                sources.resolve_import_path(self._import_dir, definitions.path)
+                sources.resolve_import_path(
+                    self._import_dir, definitions.path, "tool_definitions.path"
+                )
                 if definitions.path
                 else None
             )
-            call_format = _CALL_FORMATS.get(definitions.call_format, "json")
+            call_format = call_format_from_proto(
+                definitions.call_format, "tool_definitions.call_format"
+            )
+            positives, negatives = sources.synthesized_counts(
+                definitions.positives_per_tool, definitions.negatives_per_tool
+            )
             return lambda current: sources.tool_definitions_source(
                 ecosystem,
                 list(definitions.openai_functions_json),
                 file_path,
                 call_format,
-                definitions.positives_per_tool or 40,
-                definitions.negatives_per_tool or 8,
+                positives,
+                negatives,
                 definitions.seed,
             )
         return lambda current: sources.builtin_source(request.builtin_catalog, ecosystem)

@@ -23,6 +23,7 @@ from hybridtools.core.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    require,
 )
 from hybridtools.ecosystems.calls import render_call, validate_call
 from hybridtools.ecosystems.catalog import (
@@ -30,6 +31,7 @@ from hybridtools.ecosystems.catalog import (
     Catalog,
     catalog_from_openai_functions,
     load_builtin_catalog,
+    parameters_from_struct,
 )
 from hybridtools.ecosystems.examples import stable_id
 
@@ -37,6 +39,22 @@ from hybridtools.ecosystems.examples import stable_id
 _MAX_REPORTED_ERRORS = 10
 MAX_REQUEST_CHARS = 2000
 KINDS = {"EXAMPLE_KIND_POSITIVE": "positive", "EXAMPLE_KIND_NEGATIVE": "negative"}
+# What tool definitions get when they ask for 0 (unset) examples of a tool.
+DEFAULT_POSITIVES_PER_TOOL = 40
+DEFAULT_NEGATIVES_PER_TOOL = 8
+# How many examples tool definitions may ask for. The seed's design indexes
+# ~10K positives + ~2K negatives per ecosystem (generate_ecosystem_examples'
+# defaults), the size whose swap is held to a minute (docs/benchmarks.md).
+# Synthesis and embedding grow with the count, run to their end even after
+# the client has left and hold the ecosystem's lock all the while, so a
+# request is kept to that size: all its tools together, and one tool to a
+# fifth of the positives and a quarter of the negatives.
+MAX_POSITIVES_PER_TOOL = 2_000
+MAX_NEGATIVES_PER_TOOL = 500
+MAX_SYNTHESIZED_POSITIVES = 10_000
+MAX_SYNTHESIZED_NEGATIVES = 2_000
+# Of a path that is refused, this much is quoted back.
+_QUOTED_PATH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -48,20 +66,34 @@ class LoadedSource:
     description: str
 
 
-def resolve_import_path(import_dir: Path, relative: str) -> Path:
-    """A path inside the import directory; anything that escapes it is refused."""
+def resolve_import_path(import_dir: Path, relative: str, field: str = "jsonl_path") -> Path:
+    """A path inside the import directory; anything that escapes it is refused.
+
+    `field` names the request field the path came from, in the messages.
+    """
     if not relative:
-        raise InvalidArgumentError("jsonl_path is empty")
+        raise InvalidArgumentError(f"{field} is empty")
+    quoted = repr(relative[:_QUOTED_PATH_CHARS])
+    # No file name holds one; the OS calls would raise ValueError on it.
+    require(
+        "\x00" not in relative,
+        f"{field} {quoted} holds a NUL byte; name a file in the import directory",
+    )
     root = import_dir.resolve()
-    candidate = (root / relative).resolve()
-    if not candidate.is_relative_to(root):
-        raise PermissionDeniedError(
-            f"path {relative!r} is outside the import directory {root}; copy the file there first"
-        )
-    if not candidate.exists():
-        raise NotFoundError(f"no file {relative!r} in the import directory {root}")
-    if not candidate.is_file():
-        raise InvalidArgumentError(f"{relative!r} is not a file")
+    try:
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root):
+            raise PermissionDeniedError(
+                f"path {quoted} is outside the import directory {root}; copy the file there first"
+            )
+        if not candidate.exists():
+            raise NotFoundError(f"no file {quoted} in the import directory {root}")
+        if not candidate.is_file():
+            raise InvalidArgumentError(f"{quoted} is not a file")
+    except OSError as exc:  # a name longer than the file system takes, say
+        raise InvalidArgumentError(
+            f"{field} {quoted} is not a usable path: {exc.strerror}"
+        ) from exc
     return candidate
 
 
@@ -244,24 +276,40 @@ def _plain_message(value: Any, message: descriptor.Descriptor) -> dict[str, Any]
     return plain
 
 
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number"}
+
+
 def parse_example_line(line: str) -> dict[str, Any]:
     """One JSONL line as a ToolExample dict (proto field names, defaults left out).
 
     Lines already in that form, which is what this project writes, take a
     direct path ten times cheaper than the proto parser (~3 s of a 12K swap);
     every other line, valid or not, goes through json_format, so what is
-    accepted, how it reads and the error messages are the parser's.
+    accepted, how it reads and the error messages are the parser's; only JSON
+    that is no object is refused here, as the parser's words for it ("expected
+    string or bytes-like object") do not say what is wrong.
     """
     try:
-        return _plain_message(
-            json.loads(line, object_pairs_hook=_unique_keys), tools_pb2.ToolExample.DESCRIPTOR
-        )
+        value = json.loads(line, object_pairs_hook=_unique_keys)
     except (_NotPlain, ValueError, RecursionError):
-        message = json_format.Parse(line, tools_pb2.ToolExample())
-        try:
-            return json_format.MessageToDict(message, preserving_proto_field_name=True)
-        except json_format.SerializeToJsonError as exc:  # NaN or Infinity in arguments
-            raise json_format.ParseError(str(exc)) from exc
+        return _parsed_by_proto(line)
+    if not isinstance(value, dict):
+        kind = "null" if value is None else _JSON_KINDS.get(type(value), "true or false")
+        raise json_format.ParseError(
+            f"each line must be a JSON object (one ToolExample), this one is {kind}"
+        )
+    try:
+        return _plain_message(value, tools_pb2.ToolExample.DESCRIPTOR)
+    except (_NotPlain, ValueError, RecursionError):
+        return _parsed_by_proto(line)
+
+
+def _parsed_by_proto(line: str) -> dict[str, Any]:
+    message = json_format.Parse(line, tools_pb2.ToolExample())
+    try:
+        return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    except json_format.SerializeToJsonError as exc:  # NaN or Infinity in arguments
+        raise json_format.ParseError(str(exc)) from exc
 
 
 def read_jsonl(path: Path, ecosystem: str, catalog: Catalog | None) -> list[dict[str, Any]]:
@@ -322,6 +370,70 @@ def builtin_source(name: str, ecosystem: str, seed: int = 0) -> LoadedSource:
     return LoadedSource(examples, catalog, f"built-in catalog {name}")
 
 
+def inline_catalog(message: tools_pb2.ToolCatalog, ecosystem: str, call_format: str) -> Catalog:
+    """The catalog a swap sends, held to the checks tool definitions get.
+
+    Its tools go through catalog_from_openai_functions as tool definitions do
+    (the name pattern, an object schema that is valid JSON Schema and whose
+    references resolve, no name twice), so a schema that would fail later, in
+    an example's validation, is refused here with the tool's name. Whatever
+    ecosystem the catalog names, it becomes the swap's own: clients send a
+    built-in catalog as the template of an ecosystem of theirs (the tests'
+    `continue` catalog for "evening", say), as builtin_source renames one.
+    """
+    require(len(message.tools) > 0, "catalog has no tools; send the ecosystem's tool definitions")
+    definitions = []
+    for number, tool in enumerate(message.tools, start=1):
+        try:
+            parameters = parameters_from_struct(tool.parameters)
+        except ValueError as exc:  # NaN or Infinity in the schema
+            raise InvalidArgumentError(f"catalog tool {number} ({tool.name!r}): {exc}") from exc
+        definitions.append(
+            {"name": tool.name, "description": tool.description, "parameters": parameters}
+        )
+    try:
+        return catalog_from_openai_functions(
+            ecosystem,
+            definitions,
+            call_format=call_format,
+            version=message.version or None,
+            source=message.source,
+        )
+    except ValueError as exc:
+        raise InvalidArgumentError(f"catalog rejected: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidArgumentError(
+            "catalog rejected: a tool's schema is nested too deeply"
+        ) from exc
+
+
+def synthesized_counts(positives_per_tool: int, negatives_per_tool: int) -> tuple[int, int]:
+    """The examples per tool that tool definitions ask for (0: the default), within the caps."""
+    require(
+        0 <= positives_per_tool <= MAX_POSITIVES_PER_TOOL,
+        f"tool_definitions.positives_per_tool must be 0..{MAX_POSITIVES_PER_TOOL}, "
+        f"got {positives_per_tool} (0 asks for {DEFAULT_POSITIVES_PER_TOOL})",
+    )
+    require(
+        0 <= negatives_per_tool <= MAX_NEGATIVES_PER_TOOL,
+        f"tool_definitions.negatives_per_tool must be 0..{MAX_NEGATIVES_PER_TOOL}, "
+        f"got {negatives_per_tool} (0 asks for {DEFAULT_NEGATIVES_PER_TOOL})",
+    )
+    return (
+        positives_per_tool or DEFAULT_POSITIVES_PER_TOOL,
+        negatives_per_tool or DEFAULT_NEGATIVES_PER_TOOL,
+    )
+
+
+def _require_within_an_ecosystem(tools: int, per_tool: int, kind: str, most: int) -> None:
+    require(
+        tools * per_tool <= most,
+        f"{tools} tools x {per_tool} {kind}_per_tool is {tools * per_tool} {kind}, more than "
+        f"the {most} an ecosystem is made for; ask for fewer per tool or split the tools "
+        "into several ecosystems",
+    )
+
+
 def tool_definitions_source(
     ecosystem: str,
     functions_json: Sequence[str],
@@ -338,17 +450,19 @@ def tool_definitions_source(
     for number, text in enumerate(functions_json, start=1):
         try:
             functions.append(json.loads(text))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise InvalidArgumentError(
                 f"tool definition {number} is not valid JSON: {exc}"
             ) from exc
     if file_path is not None:
         try:
             loaded = json.loads(file_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidArgumentError(
                 f"{file_path.name} is not a JSON array of tool definitions: {exc}"
             ) from exc
+        except OSError as exc:
+            raise FailedPreconditionError(f"cannot read {file_path.name}: {exc.strerror}") from exc
         if not isinstance(loaded, list):
             raise InvalidArgumentError(
                 f"{file_path.name} must hold a JSON array of tool definitions"
@@ -358,6 +472,16 @@ def tool_definitions_source(
         raise InvalidArgumentError("tool_definitions holds no definitions")
     try:
         catalog = catalog_from_openai_functions(ecosystem, functions, call_format=call_format)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc)) from exc
+    except RecursionError as exc:
+        raise InvalidArgumentError("a tool definition's schema is nested too deeply") from exc
+    # Checked before anything is synthesized; the tools are counted only now
+    # that a file's definitions are read.
+    tools = len(catalog.tools)
+    _require_within_an_ecosystem(tools, positives_per_tool, "positives", MAX_SYNTHESIZED_POSITIVES)
+    _require_within_an_ecosystem(tools, negatives_per_tool, "negatives", MAX_SYNTHESIZED_NEGATIVES)
+    try:
         records = synthesize_custom_examples(
             catalog,
             positives_per_tool=positives_per_tool,

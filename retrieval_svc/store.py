@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from hybridtools.core.errors import require
 from retrieval_svc.lexical import SparseTerms
 
 # A filter: every key must match; a list value matches any of its items.
@@ -33,6 +34,19 @@ def point_id(key: str) -> str:
         return str(uuid.UUID(key))
     except ValueError:
         return str(uuid.uuid5(_POINT_NAMESPACE, key))
+
+
+def require_score_threshold(value: float) -> None:
+    """Refuses a request's score_threshold that is no cosine similarity.
+
+    NaN passes no comparison, so it would silently drop every result, and a
+    value beyond -1..1 keeps all results or none; neither is what was meant.
+    """
+    # The chained comparison is False for NaN and the infinities too.
+    require(
+        -1.0 <= value <= 1.0,
+        f"score_threshold must be a cosine similarity, -1..1 (0 keeps all), got {value}",
+    )
 
 
 # The sparse vector of a collection made with `lexical_terms` (retrieval_svc.lexical).

@@ -440,7 +440,9 @@ async def test_upsert_is_idempotent_and_delete_by_tool(indexed: RetrievalUnderTe
     assert first.ids == second.ids and len(first.ids[0]) == 36
     info = await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="edits"))
     assert info.ecosystem.positive_count == 9
-    assert info.catalog.ecosystem == "continue" and info.catalog.tools
+    # The swap sent Continue's catalog; it is kept as the catalog of "edits".
+    assert info.catalog.ecosystem == "edits" and info.catalog.tools
+    assert info.catalog.version == CONTINUE.version
     deleted = await indexed.stub.DeleteExamples(
         pb.DeleteExamplesRequest(ecosystem="edits", tool_names=["ls"])
     )
@@ -710,3 +712,201 @@ async def test_bad_tool_definitions_are_refused(indexed: RetrievalUnderTest) -> 
         [m async for m in indexed.stub.SwapEcosystem(request)]
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "tool definition 2" in failure.value.details()
+
+
+async def swap_failure(stub, request: pb.SwapEcosystemRequest) -> grpc.aio.AioRpcError:
+    """The status a swap that must be refused ends with (a deadline, should it run instead)."""
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        [m async for m in stub.SwapEcosystem(request, timeout=60)]
+    return failure.value
+
+
+ONE_TOOL = json.dumps(
+    {"name": "y", "parameters": {"type": "object", "properties": {"a": {"type": "string"}}}}
+)
+
+
+@pytest.mark.parametrize(
+    ("positives", "negatives", "fragment"),
+    [
+        (2_001, 0, "positives_per_tool must be 0..2000, got 2001"),
+        (-1, 0, "positives_per_tool must be 0..2000, got -1"),
+        (0, 501, "negatives_per_tool must be 0..500, got 501"),
+        (0, -1, "negatives_per_tool must be 0..500, got -1"),
+    ],
+)
+async def test_synthesized_counts_out_of_range_are_refused_before_any_work(
+    indexed: RetrievalUnderTest, positives: int, negatives: int, fragment: str
+) -> None:
+    request = pb.SwapEcosystemRequest(ecosystem="td-bounds")
+    request.tool_definitions.openai_functions_json.append(ONE_TOOL)
+    request.tool_definitions.positives_per_tool = positives
+    request.tool_definitions.negatives_per_tool = negatives
+    failure = await swap_failure(indexed.stub, request)
+    assert failure.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fragment in failure.details()
+    # Nothing ran: the ecosystem's change lock is free for the next swap.
+    request.tool_definitions.positives_per_tool = 5
+    request.tool_definitions.negatives_per_tool = 1
+    done = [m async for m in indexed.stub.SwapEcosystem(request, timeout=60)][-1]
+    assert done.ecosystem.positive_count == 5 and done.ecosystem.negative_count == 1
+
+
+async def test_synthesized_total_beyond_an_ecosystem_is_refused(
+    indexed: RetrievalUnderTest,
+) -> None:
+    request = pb.SwapEcosystemRequest(ecosystem="td-total")
+    request.tool_definitions.openai_functions_json.extend(
+        ONE_TOOL.replace('"y"', f'"tool_{n}"') for n in range(6)
+    )
+    request.tool_definitions.positives_per_tool = 2_000
+    failure = await swap_failure(indexed.stub, request)
+    assert failure.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "12000 positives" in failure.details() and "10000" in failure.details()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"jsonl_path": "a\x00b"},
+        {"tool_definitions": {"path": "a\x00b"}},
+        {"jsonl_path": "a" * 5000},
+    ],
+)
+async def test_unusable_import_paths_are_invalid_arguments(
+    indexed: RetrievalUnderTest, source: dict
+) -> None:
+    request = json_format.ParseDict({"ecosystem": "paths", **source}, pb.SwapEcosystemRequest())
+    failure = await swap_failure(indexed.stub, request)
+    assert failure.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "path" in failure.details()
+
+
+def inline_catalog_request(tool: dict, **catalog: object) -> pb.SwapEcosystemRequest:
+    """One positive example of `t1` with a catalog of that one tool."""
+    return json_format.ParseDict(
+        {
+            "ecosystem": "inl",
+            "examples": {
+                "examples": [
+                    {
+                        "tool_name": "t1",
+                        "request": "do t1 now",
+                        "call": {"name": "t1", "arguments": {"a": "x"}},
+                        "kind": "EXAMPLE_KIND_POSITIVE",
+                    }
+                ]
+            },
+            "catalog": {"tools": [tool], **catalog},
+        },
+        pb.SwapEcosystemRequest(),
+    )
+
+
+T1_PARAMETERS = {"type": "object", "properties": {"a": {"type": "string"}}}
+
+
+@pytest.mark.parametrize(
+    ("tool", "catalog", "fragments"),
+    [
+        (
+            {"name": "t1", "parameters": {"type": 5, "properties": [1, 2]}},
+            {},
+            ["'t1'", "type: object"],
+        ),
+        (
+            {
+                "name": "t1",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"a": {"type": "string", "pattern": "(unclosed"}},
+                },
+            },
+            {},
+            ["'t1'", "invalid JSON Schema"],
+        ),
+        (
+            {"name": "t1", "parameters": {"$ref": "#/defs/nope"}},
+            {},
+            ["'t1'", "'#/defs/nope'"],
+        ),
+        (
+            {"name": "../../bad name\x00", "parameters": T1_PARAMETERS},
+            {},
+            ["../../bad name", "name must match"],
+        ),
+        ({"name": "t1", "parameters": T1_PARAMETERS}, {"call_format": 99}, ["call_format 99"]),
+    ],
+)
+async def test_an_inline_catalog_gets_the_checks_of_tool_definitions(
+    indexed: RetrievalUnderTest, tool: dict, catalog: dict, fragments: list[str]
+) -> None:
+    failure = await swap_failure(indexed.stub, inline_catalog_request(tool, **catalog))
+    assert failure.code() == grpc.StatusCode.INVALID_ARGUMENT
+    for fragment in fragments:
+        assert fragment in failure.details()
+
+
+async def test_an_unresolvable_ref_in_tool_definitions_is_refused(
+    indexed: RetrievalUnderTest,
+) -> None:
+    request = pb.SwapEcosystemRequest(ecosystem="refs")
+    request.tool_definitions.openai_functions_json.append(
+        '{"name": "y", "parameters": {"type": "object", "properties": {"a": {"$ref": "#/nope"}}}}'
+    )
+    failure = await swap_failure(indexed.stub, request)
+    assert failure.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "'y'" in failure.details() and "'#/nope'" in failure.details()
+
+
+async def test_an_inline_catalog_takes_the_ecosystem_it_is_swapped_into(
+    indexed: RetrievalUnderTest,
+) -> None:
+    tool = {"name": "t1", "parameters": T1_PARAMETERS}
+    request = inline_catalog_request(tool, ecosystem="other-name")
+    done = [m async for m in indexed.stub.SwapEcosystem(request, timeout=60)][-1]
+    assert done.stage == pb.SwapEcosystemResponse.STAGE_DONE
+    got = await indexed.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="inl"))
+    assert got.catalog.ecosystem == "inl" and [t.name for t in got.catalog.tools] == ["t1"]
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), float("-inf"), 1.5, -2.0])
+async def test_a_score_threshold_that_is_no_cosine_is_refused(
+    indexed: RetrievalUnderTest, threshold: float
+) -> None:
+    for search in (
+        indexed.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="open a file", limit=3, score_threshold=threshold)
+        ),
+        indexed.stub.SearchReference(
+            pb.SearchReferenceRequest(query="open a file", limit=3, score_threshold=threshold)
+        ),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await search
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "score_threshold must be" in failure.value.details()
+
+
+async def test_one_reference_document_id_twice_in_a_request_is_refused(
+    indexed: RetrievalUnderTest,
+) -> None:
+    documents = [
+        pb.ReferenceDocument(id="twice", text="The first text of the document."),
+        pb.ReferenceDocument(id="twice", text="A second, different text."),
+    ]
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await indexed.stub.UpsertReference(pb.UpsertReferenceRequest(documents=documents))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "'twice'" in failure.value.details() and "documents 1 and 2" in failure.value.details()
+
+
+async def test_a_jsonl_line_that_is_no_object_says_so(indexed: RetrievalUnderTest) -> None:
+    good = json_format.MessageToJson(SMALL_SET[0], indent=None)
+    indexed.import_dir.mkdir(parents=True, exist_ok=True)
+    (indexed.import_dir / "array-line.jsonl").write_text(f"{good}\n[1,2,3]\n")
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await swap(indexed.stub, "continue", jsonl_path="array-line.jsonl")
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "line 2: each line must be a JSON object" in failure.value.details()
+    assert "an array" in failure.value.details()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from hybridtools.common.v1 import tools_pb2
 from hybridtools.ecosystems.schemas import (
@@ -44,6 +47,12 @@ _FORMAT_TO_PROTO = {
 _PROTO_TO_FORMAT = {number: name for name, number in _FORMAT_TO_PROTO.items()}
 # Names every provider accepts (OpenAI: ^[a-zA-Z0-9_-]{1,64}$); dots for MCP-style names.
 _TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+# Keywords whose values are data, not schemas: a "$ref" inside one refers to nothing.
+_DATA_KEYWORDS = frozenset({"const", "default", "enum", "examples"})
+# Keywords whose values map names to schemas (a property may be called "default").
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,7 @@ class ToolSpec:
 
     @classmethod
     def from_proto(cls, message: tools_pb2.ToolDefinition) -> ToolSpec:
-        # A Struct's keys come in an order that changes from process to process
-        # (upb's map); sorted, every service shows the same schema in its prompts.
-        parameters = _sorted_keys(
-            integral_floats_to_int(json_format.MessageToDict(message.parameters))
-        )
+        parameters = parameters_from_struct(message.parameters)
         return cls(message.name, message.description, normalize_parameters(parameters))
 
     def to_prompt_tool(self) -> PromptTool:
@@ -128,6 +133,13 @@ class Catalog:
         tools = tuple(ToolSpec.from_proto(tool) for tool in message.tools)
         version = message.version or _version_of(tools)
         return cls(message.ecosystem, version, call_format, tools, message.source)
+
+
+def parameters_from_struct(parameters: struct_pb2.Struct) -> dict[str, Any]:
+    """A ToolDefinition's parameters as JSON (ValueError for a NaN or Infinity in them)."""
+    # A Struct's keys come in an order that changes from process to process
+    # (upb's map); sorted, every service shows the same schema in its prompts.
+    return _sorted_keys(integral_floats_to_int(json_format.MessageToDict(parameters)))
 
 
 def load_builtin_catalog(name: str) -> Catalog:
@@ -226,7 +238,46 @@ def _tool_from_openai(index: int, item: Any) -> ToolSpec:
         jsonschema.Draft202012Validator.check_schema(normalized)
     except jsonschema.SchemaError as exc:
         raise ValueError(f"{label}: invalid JSON Schema ({exc.message})") from exc
+    # check_schema leaves references alone; one that points nowhere would fail
+    # only when an argument is validated against it, and a remote one would be
+    # fetched over the network then.
+    reference = _unresolvable_reference(normalized)
+    if reference is not None:
+        raise ValueError(
+            f"{label}: $ref {reference!r} does not resolve within its parameters (only "
+            "references into the schema itself, such as '#/$defs/name', are followed)"
+        )
     return ToolSpec(name, " ".join(description.split()), normalized)
+
+
+def _unresolvable_reference(schema: dict[str, Any]) -> str | None:
+    """The first $ref or $dynamicRef of `schema` that finds no schema in it, if any."""
+    # A registry that holds this schema alone and retrieves nothing.
+    resolver = Registry().with_resource("", DRAFT202012.create_resource(schema)).resolver()
+    for reference in _references(schema):
+        try:
+            target = resolver.lookup(reference).contents
+        except Unresolvable:
+            return reference
+        if not isinstance(target, Mapping | bool):  # '#/properties/a/type': a string
+            return reference
+    return None
+
+
+def _references(schema: Any) -> Iterator[str]:
+    if isinstance(schema, list):
+        for item in schema:
+            yield from _references(item)
+    elif isinstance(schema, Mapping):
+        for key, value in schema.items():
+            if key in ("$ref", "$dynamicRef"):
+                if isinstance(value, str):  # check_schema refuses any other
+                    yield value
+            elif key in _SCHEMA_MAPS and isinstance(value, Mapping):
+                for subschema in value.values():
+                    yield from _references(subschema)
+            elif key not in _DATA_KEYWORDS:
+                yield from _references(value)
 
 
 def _catalog_from_document(document: Any, ecosystem: str, source: str) -> Catalog:
