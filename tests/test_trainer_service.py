@@ -209,6 +209,14 @@ async def test_health_serving(trainer: TrainerUnderTest) -> None:
             "INVALID_ARGUMENT",
             "built-in",
         ),
+        (lambda s: s.sources[0].__setattr__("path", "a\x00b"), "INVALID_ARGUMENT", "NUL byte"),
+        (lambda s: setattr(s.sources[0], "weight", float("inf")), "INVALID_ARGUMENT", "weight"),
+        (
+            lambda s: setattr(s.sources[0], "sample_count", 1_000_000_000),
+            "INVALID_ARGUMENT",
+            "sample_count 1000000000",
+        ),
+        (lambda s: setattr(s.lora, "alpha", float("inf")), "INVALID_ARGUMENT", "lora.alpha"),
     ],
 )
 async def test_bad_specs_are_refused(
@@ -247,6 +255,53 @@ async def test_unknown_names_and_tokens(trainer: TrainerUnderTest) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call
         assert caught.value.code().name == code
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (
+            pb.DatasetSource(name="a", path="builtin:guardrails", sample_count=1_000_000_000),
+            "sample_count 1000000000 is above the cap",
+        ),
+        (pb.DatasetSource(name="a", path="builtin:guardrails", weight=float("inf")), "weight"),
+        (pb.DatasetSource(name="a", path="builtin:guardrails", weight=float("nan")), "weight"),
+        (pb.DatasetSource(name="a", path="a\x00b"), "NUL byte"),
+    ],
+)
+async def test_preview_refuses_bad_sources_at_once(
+    trainer: TrainerUnderTest, source: pb.DatasetSource, words: str
+) -> None:
+    """Refused before any sample is built: a billion samples once ran on past the deadline."""
+    request = pb.PreviewDatasetMixRequest(sources=[source])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await trainer.stub.PreviewDatasetMix(request, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in caught.value.details()
+
+
+async def test_adapter_names_that_are_paths_are_refused(trainer: TrainerUnderTest) -> None:
+    """A name like "../adapters/x" reached adapter x through the path: publishing it wrote a
+    serving.json the inference service could not resolve, so it fell back to the base model."""
+    store = trainer.store
+    staging = store.staging_dir("name-probe")
+    (staging / "adapter_config.json").write_text("{}")
+    store.commit("name-probe", staging, {})
+    serving_file = store.root / "serving.json"
+    serving_before = serving_file.read_bytes() if serving_file.exists() else None
+    stub = trainer.stub
+    calls = [
+        stub.PublishAdapter(pb.PublishAdapterRequest(name="../adapters/name-probe")),
+        stub.ListAdapters(pb.ListAdaptersRequest(name="./name-probe")),
+        stub.RunEveningLoop(pb.RunEveningLoopRequest(adapter_name="../adapters/name-probe")),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "adapter name" in caught.value.details()
+    assert (serving_file.read_bytes() if serving_file.exists() else None) == serving_before
+    assert not (store.root / "name-probe" / "published.json").exists()
 
 
 async def test_preview_reports_the_mix(trainer: TrainerUnderTest) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import math
 import random
 import subprocess
 import sys
@@ -21,7 +22,16 @@ from hybridtools.core.errors import InvalidArgumentError, NotFoundError, Permiss
 from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, load_tokenizer
 from trainer_svc.attention import register_packed_attention
-from trainer_svc.composer import SourceSpec, read_chat_jsonl, sample_counts, take, validate_sources
+from trainer_svc.composer import (
+    MAX_MIX_SAMPLES,
+    RetrievalSpec,
+    SourceSpec,
+    compose,
+    read_chat_jsonl,
+    sample_counts,
+    take,
+    validate_sources,
+)
 from trainer_svc.evaluation import evaluate, score_reply
 from trainer_svc.job_files import JobPaths, WorkerConfig, read_events
 from trainer_svc.jobs import JobManager, JobRecord, JobState, parse_job_name
@@ -29,7 +39,7 @@ from trainer_svc.launchers import LocalLauncher, accelerate_command, job_exit, r
 from trainer_svc.packing import IGNORE, TokenizedSample, pack, plan_steps, tokenize_sample
 from trainer_svc.pipeline import TokenizerCache, TrainingPipeline
 from trainer_svc.publishing import AdapterPublisher
-from trainer_svc.specs import TrainingSpec
+from trainer_svc.specs import TrainingSpec, validate_spec
 
 from .tiny_models import tiny_llama as shared_tiny_llama
 
@@ -228,6 +238,78 @@ def test_bad_mixes_and_files(tmp_path: Path) -> None:
         read_chat_jsonl(bad)
 
 
+@pytest.mark.parametrize("weight", [math.nan, math.inf, -math.inf])
+def test_a_weight_must_be_a_finite_number(tmp_path: Path, weight: float) -> None:
+    source = SourceSpec(name="a", path="builtin:guardrails", weight=weight)
+    with pytest.raises(InvalidArgumentError, match="source 'a': weight must be a finite number"):
+        validate_sources([source], tmp_path)
+
+
+@pytest.mark.parametrize(("path", "words"), [("a\x00b", "NUL byte"), ("a" * 5000, "too long")])
+def test_a_path_no_file_can_have_is_an_invalid_argument(
+    tmp_path: Path, path: str, words: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=words):
+        validate_sources([SourceSpec(name="a", path=path)], tmp_path)
+
+
+def test_sample_counts_are_capped_before_any_sample_is_built(tmp_path: Path) -> None:
+    huge = SourceSpec(name="a", path="builtin:guardrails", sample_count=1_000_000_000)
+    with pytest.raises(
+        InvalidArgumentError,
+        match=f"source 'a': sample_count 1000000000 is above the cap of {MAX_MIX_SAMPLES}",
+    ):
+        validate_sources([huge], tmp_path)
+    # Under the cap one by one, past it together.
+    halves = [
+        SourceSpec(name=n, path="builtin:guardrails", sample_count=MAX_MIX_SAMPLES // 2 + 1)
+        for n in ("a", "b")
+    ]
+    with pytest.raises(InvalidArgumentError, match=f"above the cap of {MAX_MIX_SAMPLES}"):
+        validate_sources(halves, tmp_path)
+    # Shares beside a fixed source scale the mix up: 1000 / (1 - 0.999) samples.
+    scaled = [
+        SourceSpec(name="fixed", path="builtin:guardrails", sample_count=1000),
+        SourceSpec(name="share", path="builtin:tool_awareness", weight=0.999),
+    ]
+    with pytest.raises(InvalidArgumentError, match=f"above the cap of {MAX_MIX_SAMPLES}"):
+        validate_sources(scaled, tmp_path)
+    # The largest real mix: an IDE's 12K examples beside the generic sets.
+    validate_sources(
+        [
+            SourceSpec(name="ide", retrieval=RetrievalSpec("vscode"), sample_count=12_000),
+            SourceSpec(path="builtin:tool_awareness", sample_count=1000),
+            SourceSpec(path="builtin:guardrails", sample_count=1000),
+        ],
+        tmp_path,
+    )
+
+
+def test_a_mix_that_loads_past_the_cap_is_refused_before_tokenizing(tmp_path: Path) -> None:
+    """A file's size is known only once read: its 30 samples, beside a share that leaves them
+    30 / (2 x cap) of the mix, make twice the cap."""
+    sample = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    (tmp_path / "thirty.jsonl").write_text((json.dumps(sample) + "\n") * 30)
+    sources = [
+        SourceSpec(name="thirty", path="thirty.jsonl"),
+        SourceSpec(name="share", path="builtin:guardrails", weight=1 - 30 / (2 * MAX_MIX_SAMPLES)),
+    ]
+    validate_sources(sources, tmp_path)  # one sample is all it can tell before reading
+    with pytest.raises(InvalidArgumentError, match=f"above the cap of {MAX_MIX_SAMPLES}"):
+        compose(sources, tmp_path, tokenizer=None)  # refused before it would need one
+
+
+@pytest.mark.parametrize("field", ["epochs", "learning_rate", "lora.alpha", "lora.dropout"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_spec_number_must_be_finite(tmp_path: Path, field: str, value: float) -> None:
+    spec = TrainingSpec("a", sources=[SourceSpec(path="builtin:guardrails")])
+    validate_spec(spec, tmp_path)
+    owner = spec.lora if field.startswith("lora.") else spec
+    setattr(owner, field.removeprefix("lora."), value)
+    with pytest.raises(InvalidArgumentError, match=field):
+        validate_spec(spec, tmp_path)
+
+
 # -- evaluation ----------------------------------------------------------------------
 
 
@@ -317,6 +399,22 @@ async def test_publishes_only_if_not_worse(
     )
     assert (store.serving() is not None) == published
     assert ("not published" in outcome) != published
+
+
+@pytest.mark.parametrize("name", ["../adapters/tool-awareness", "./tool-awareness", "base", "A"])
+async def test_publishing_refuses_a_name_that_is_not_an_adapter_name(
+    tmp_path: Path, name: str
+) -> None:
+    """A name is a folder in the store: "../adapters/x" reached x through the path and
+    wrote a serving.json the inference service could not resolve."""
+    store = AdapterStore(tmp_path / "adapters")
+    staging = store.staging_dir("tool-awareness")
+    (staging / "adapter_config.json").write_text("{}")
+    store.commit("tool-awareness", staging, {})
+    with pytest.raises(InvalidArgumentError, match="adapter name"):
+        await AdapterPublisher(store, None).publish(name)
+    assert not (store.root / "serving.json").exists()
+    assert not (store.root / "tool-awareness" / "published.json").exists()
 
 
 # -- records, names, launch commands ----------------------------------------------------

@@ -18,8 +18,10 @@ How many samples a source gives:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,15 @@ BUILTIN_SETS: dict[str, Callable[[int, int], list[Sample]]] = {
     "guardrails": guardrail_samples,
 }
 BUILTIN_DEFAULT_COUNT = 1000
+# The most samples one mix may hold: a bound on runaway requests (a preview of
+# a billion ran on at full CPU long after its client had left), not a size
+# anyone should train at. Real mixes: an IDE's ~12,000 examples (10K positive,
+# 2K negative) beside the 1,000-sample built-in sets, a few IDEs, a domain mix
+# of tens of thousands, the evening loop's few hundred. The trainer builds and
+# tokenizes a whole mix before it trains or previews, at 285-370 samples/s on
+# the 2-core dev box (10,000 of each built-in set took 70 s), so a mix at the
+# cap takes ~10 minutes there.
+MAX_MIX_SAMPLES = 200_000
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
@@ -137,11 +148,19 @@ def validate_sources(sources: Sequence[SourceSpec], dataset_dir: Path) -> None:
     labels = [source.label for source in sources]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     require(not duplicates, f"source names must be unique in a mix: {', '.join(duplicates)}")
-    fixed = [s for s in sources if s.sample_count > 0 or s.weight <= 0]
-    total_weight = sum(s.weight for s in sources if s.sample_count <= 0 and s.weight > 0)
     for source in sources:
         require(source.sample_count >= 0, f"source {source.label!r}: sample_count must be >= 0")
-        require(source.weight >= 0, f"source {source.label!r}: weight must be >= 0")
+        require(
+            source.sample_count <= MAX_MIX_SAMPLES,
+            f"source {source.label!r}: sample_count {source.sample_count} is above the cap of "
+            f"{MAX_MIX_SAMPLES} samples per mix (the trainer builds and tokenizes every sample "
+            "before it trains or previews)",
+        )
+        # NaN or infinity would make the sample counts NaN, which no count can be.
+        require(
+            math.isfinite(source.weight) and source.weight >= 0,
+            f"source {source.label!r}: weight must be a finite number >= 0, got {source.weight}",
+        )
         if source.retrieval is not None:
             require(bool(source.retrieval.ecosystem), f"source {source.label!r}: name an ecosystem")
         elif source.path.startswith(BUILTIN_PREFIX):
@@ -153,24 +172,63 @@ def validate_sources(sources: Sequence[SourceSpec], dataset_dir: Path) -> None:
             )
         else:
             resolve_dataset_path(dataset_dir, source.path)
+    fixed = [s for s in sources if s.sample_count > 0 or s.weight <= 0]
+    total_weight = sum(s.weight for s in sources if s.sample_count <= 0 and s.weight > 0)
     if fixed and total_weight > 0:
         require(
             total_weight < 1,
             f"weights are shares of the whole mix beside fixed sources: they sum to "
             f"{total_weight:g}, which leaves nothing for the others",
         )
+    # Many sources add up, and shares beside fixed sources scale the mix up (a share
+    # of 0.999 makes it 1000 times the fixed part). A file or a retrieval query gives at
+    # least one sample, so this is the least the mix can hold; `compose` checks the real
+    # size once the sources are loaded.
+    least_sizes = [_known_size(source) or 1 for source in sources]
+    require_mix_size(sources, sample_counts(sources, least_sizes))
+
+
+def _known_size(source: SourceSpec) -> int:
+    """A source's size before counts are applied, where it is known before loading (else 0)."""
+    if source.retrieval is None and source.path.startswith(BUILTIN_PREFIX):
+        return source.sample_count or BUILTIN_DEFAULT_COUNT  # as `load_source` builds it
+    return 0
+
+
+def require_mix_size(sources: Sequence[SourceSpec], counts: Sequence[int]) -> None:
+    """Refuses a mix of more than MAX_MIX_SAMPLES samples, naming its largest sources."""
+    total = sum(counts)
+    if total <= MAX_MIX_SAMPLES:
+        return
+    largest = sorted(zip(counts, (s.label for s in sources), strict=True), reverse=True)[:3]
+    raise InvalidArgumentError(
+        f"the mix would hold {total} samples, above the cap of {MAX_MIX_SAMPLES} "
+        f"(largest: {', '.join(f'{label!r} {count}' for count, label in largest)}): lower the "
+        "sample counts, or the weights beside fixed sources, which scale the mix up"
+    )
 
 
 def resolve_dataset_path(dataset_dir: Path, relative: str) -> Path:
     """A JSONL path inside the dataset directory; anything escaping it is refused."""
     require(bool(relative), "a source needs a path, a built-in set or a retrieval query")
+    # The operating system takes no NUL in a file name (Path raises ValueError).
+    require("\x00" not in relative, f"path {relative!r} holds a NUL byte, which no file name can")
     root = dataset_dir.resolve()
-    candidate = (root / relative).resolve()
+    try:
+        candidate = (root / relative).resolve()
+        is_file = candidate.is_file()
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise  # the dataset directory's trouble, not the caller's
+        raise InvalidArgumentError(
+            f"path {relative[:80]!r}... ({len(relative)} characters) is too long for the file "
+            "system"
+        ) from exc
     if not candidate.is_relative_to(root):
         raise PermissionDeniedError(
             f"path {relative!r} is outside the dataset directory {root}; copy the file there first"
         )
-    if not candidate.is_file():
+    if not is_file:
         raise NotFoundError(f"no file {relative!r} in the dataset directory {root}")
     return candidate
 
@@ -281,6 +339,7 @@ def compose(
     for source, samples in zip(sources, loaded, strict=True):
         require(bool(samples), f"source {source.label!r} gave no samples")
     counts = sample_counts(sources, [len(samples) for samples in loaded])
+    require_mix_size(sources, counts)  # files and retrieval sets are sized only now
     composed: list[Sample] = []
     source_of: list[str] = []
     source_tokens: list[int] = []

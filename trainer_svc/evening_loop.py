@@ -35,7 +35,7 @@ from trainer_svc.job_files import LoraConfigSpec
 from trainer_svc.jobs import JobManager, JobState
 from trainer_svc.peers import InferenceClient, RetrievalClient, ToolCounts
 from trainer_svc.pipeline import TrainingPipeline
-from trainer_svc.specs import MarkTrained, TrainingSpec
+from trainer_svc.specs import MarkTrained, TrainingSpec, checked_adapter_name
 
 # Days GetToolUsage can cover.
 MAX_DAYS_BACK = 90
@@ -123,6 +123,9 @@ class EveningLoop:
     ) -> EveningReport:
         if threshold < 0 or max_steps < 0:
             raise InvalidArgumentError("threshold_per_day and max_steps must be >= 0")
+        if adapter_name:
+            # Before it is looked up in the store, where "../x" would reach through the path.
+            checked_adapter_name(adapter_name)
         today = today or datetime.now(UTC).date()
         the_day = parse_day(day, today)
         threshold = threshold or self.settings.threshold

@@ -9,6 +9,7 @@ takes all the defaults (r=16, alpha 32, q/k/v/o, no dropout).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -104,12 +105,18 @@ def hub_downloads_allowed(launcher: str) -> bool:
     return launcher == "kubernetes" or not offline
 
 
-def validate_spec(spec: TrainingSpec, dataset_dir: Path, hub_allowed: bool = False) -> None:
-    """Raises InvalidArgumentError (or NotFound/PermissionDenied for paths) on bad input."""
+def checked_adapter_name(name: str) -> str:
+    """The name, or InvalidArgumentError: a name is a folder of the adapter store, and one like
+    "../adapters/x" would reach a folder through the path."""
     try:
-        validate_adapter_name(spec.adapter_name)
+        return validate_adapter_name(name)
     except ValueError as exc:
         raise InvalidArgumentError(str(exc)) from exc
+
+
+def validate_spec(spec: TrainingSpec, dataset_dir: Path, hub_allowed: bool = False) -> None:
+    """Raises InvalidArgumentError (or NotFound/PermissionDenied for paths) on bad input."""
+    checked_adapter_name(spec.adapter_name)
     require(
         base_model_known(spec.base_model, hub_allowed),
         f"unknown base model {spec.base_model!r}: expected one of {sorted(BASE_MODELS)} or a "
@@ -117,7 +124,11 @@ def validate_spec(spec: TrainingSpec, dataset_dir: Path, hub_allowed: bool = Fal
     )
     lora = spec.lora
     require(1 <= lora.rank <= 256, f"lora.rank must be 1..256, got {lora.rank}")
-    require(lora.alpha > 0, f"lora.alpha must be > 0, got {lora.alpha}")
+    # The other numbers' ranges leave out NaN and infinity; alpha's needs saying so.
+    require(
+        math.isfinite(lora.alpha) and lora.alpha > 0,
+        f"lora.alpha must be a finite number > 0, got {lora.alpha}",
+    )
     require(0 <= lora.dropout < 1, f"lora.dropout must be in [0, 1), got {lora.dropout}")
     require(bool(lora.target_modules), "lora.target_modules is empty")
     for module in lora.target_modules:
