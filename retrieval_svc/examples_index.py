@@ -199,6 +199,31 @@ class SwapEvent:
     elapsed_ms: float = 0.0
 
 
+# The stages a swap can still stop at without a trace (its version is not live yet).
+_STOPPABLE_STAGES = frozenset({"validating", "embedding", "indexing", "switching"})
+
+
+class SwapCancelledError(Exception):
+    """Raised on the swap's thread when its client has left before the switch."""
+
+
+def _log_swap_left_behind(work: asyncio.Future[SwapEvent]) -> None:
+    """How a swap whose client left ended (nobody reads its result otherwise)."""
+    error = work.exception()
+    if isinstance(error, SwapCancelledError):
+        log.info("swap cancelled", reason=str(error))
+    elif error is not None:
+        log.warning("swap failed after its client left", error=repr(error))
+    else:
+        event = work.result()
+        summary = event.summary
+        log.info(
+            "swap finished after its client left",
+            ecosystem=summary.name if summary else "",
+            version=summary.version if summary else "",
+        )
+
+
 @dataclass(frozen=True)
 class ExampleHit:
     """A found example as stored (JSON text), its live trained flag and its scores.
@@ -385,8 +410,16 @@ class ExampleIndex:
         lock = self._try_lock(ecosystem, "swap")
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[SwapEvent] = asyncio.Queue()
+        client_left = threading.Event()
 
         def report(event: SwapEvent) -> None:
+            # Up to the switch, a swap whose client has left (a cancelled call, a
+            # deadline) stops here and its new version is dropped: the one that
+            # asked no longer waits to see it go live. After it, the swap is done.
+            if client_left.is_set() and event.stage in _STOPPABLE_STAGES:
+                raise SwapCancelledError(
+                    f"swap of {ecosystem!r} cancelled by its client before the switch"
+                )
             loop.call_soon_threadsafe(events.put_nowait, event)
 
         def run() -> SwapEvent:
@@ -396,16 +429,21 @@ class ExampleIndex:
                 lock.release()  # held until the work ends, even if the client left
 
         work = asyncio.ensure_future(asyncio.to_thread(run))
-        while not work.done():
-            getter = asyncio.ensure_future(events.get())
-            await asyncio.wait({work, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        while not events.empty():
-            yield events.get_nowait()
-        yield work.result()
+        try:
+            while not work.done():
+                getter = asyncio.ensure_future(events.get())
+                await asyncio.wait({work, getter}, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    yield getter.result()
+                else:
+                    getter.cancel()
+            while not events.empty():
+                yield events.get_nowait()
+            yield work.result()
+        finally:
+            if not work.done():
+                client_left.set()
+                work.add_done_callback(_log_swap_left_behind)
 
     def _swap_blocking(
         self,

@@ -910,3 +910,30 @@ async def test_a_jsonl_line_that_is_no_object_says_so(indexed: RetrievalUnderTes
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "line 2: each line must be a JSON object" in failure.value.details()
     assert "an array" in failure.value.details()
+
+
+async def test_a_swap_its_client_cancels_leaves_the_old_version_serving(
+    indexed: RetrievalUnderTest,
+) -> None:
+    await swap(indexed.stub, "cancelled")
+    bigger = pb.SwapEcosystemRequest(ecosystem="cancelled")
+    bigger.tool_definitions.openai_functions_json.append(ONE_TOOL)
+    bigger.tool_definitions.positives_per_tool = 2_000
+    call = indexed.stub.SwapEcosystem(bigger)
+    async for message in call:
+        assert message.stage == pb.SwapEcosystemResponse.STAGE_VALIDATING
+        call.cancel()
+        break
+    # The swap stops at its next step; until then the ecosystem is still locked.
+    for _ in range(300):
+        try:
+            again = await swap(indexed.stub, "cancelled")
+            break
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+            await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the cancelled swap still held the ecosystem after 30 s")
+    # The cancelled version never went live: the next one follows the first.
+    assert again[-1].previous_version == "v1" and again[-1].ecosystem.version == "v2"
+    assert again[-1].ecosystem.positive_count == 8
