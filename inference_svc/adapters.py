@@ -75,9 +75,11 @@ class AdapterManager:
         if version < 0:
             raise InvalidArgumentError(f"version must be 0 (the newest) or more, got {version}")
         if name == BASE_ADAPTER:
-            if make_default:
-                self.default = BASE_ADAPTER
-            raise InvalidArgumentError("'base' is the model without an adapter; nothing to load")
+            # Refused whole: a default changed behind an error would surprise the caller.
+            raise InvalidArgumentError(
+                "'base' is the model without an adapter; nothing to load (to serve it by "
+                "default, unload the default adapter with UnloadAdapter)"
+            )
         try:
             adapter = await asyncio.to_thread(self.store.get, name, version)
         except KeyError as error:

@@ -510,13 +510,17 @@ async def test_adapter_lifecycle(system: InferenceUnderTest) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await system.stub.LoadAdapter(pb.LoadAdapterRequest(name="missing-adapter"))
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    default = (await system.stub.ListAdapters(pb.ListAdaptersRequest())).default_adapter
     for bad_load in (
         pb.LoadAdapterRequest(name="tool-awareness", version=-3),
         pb.LoadAdapterRequest(name=""),
+        pb.LoadAdapterRequest(name="base", make_default=True),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await system.stub.LoadAdapter(bad_load)
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # A refused load changed nothing.
+    assert (await system.stub.ListAdapters(pb.ListAdaptersRequest())).default_adapter == default
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await system.stub.UnloadAdapter(pb.UnloadAdapterRequest(name=""))
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
