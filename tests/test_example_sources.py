@@ -28,7 +28,6 @@ UNUSUAL_LINES = [
     '{"kind":"EXAMPLE_KIND_UNSPECIFIED","trained_in_adapter":false,"id":""}',
     '{"tool_name":"a","tool_name":"b"}',
     '{"call":{"name":"a","name":"b"}}',
-    "[1]",
     '{"nope":1}',
     '{"call":{"arguments":{"x":NaN}}}',
     '{"call":{"arguments":{"x":1e400}}}',
@@ -74,6 +73,18 @@ def test_generated_examples_read_as_the_proto_parser_reads_them() -> None:
 @pytest.mark.parametrize("line", UNUSUAL_LINES)
 def test_unusual_lines_read_or_fail_as_the_proto_parser_says(line: str) -> None:
     assert direct(line) == through_proto(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [("[1]", "an array"), ('"x"', "a string"), ("3", "a number"), ("null", "null")],
+)
+def test_a_line_that_is_no_object_says_so(line: str, kind: str) -> None:
+    # The proto parser's words for these, "expected string or bytes-like object", do not
+    # say what is wrong with the line.
+    assert direct(line) == (
+        f"ParseError: each line must be a JSON object (one ToolExample), this one is {kind}"
+    )
 
 
 def test_the_stored_record_round_trips_and_old_layouts_still_read() -> None:
