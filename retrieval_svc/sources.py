@@ -94,6 +94,11 @@ def resolve_import_path(import_dir: Path, relative: str, field: str = "jsonl_pat
         raise InvalidArgumentError(
             f"{field} {quoted} is not a usable path: {exc.strerror}"
         ) from exc
+    except RuntimeError as exc:  # Python 3.11's word for a symlink loop
+        raise FailedPreconditionError(
+            f"{field} {quoted} in the import directory {root} is a symlink loop ({exc}); an "
+            "operator has to fix the link"
+        ) from exc
     return candidate
 
 

@@ -13,8 +13,10 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hybridtools.common.v1 import tools_pb2
+from hybridtools.core.errors import FailedPreconditionError
 from hybridtools.ecosystems.catalog import load_builtin_catalog
 from hybridtools.retrieval.v1 import retrieval_service_pb2 as pb
+from retrieval_svc import sources
 
 from .conftest import RetrievalUnderTest, start_retrieval
 
@@ -937,3 +939,10 @@ async def test_a_swap_its_client_cancels_leaves_the_old_version_serving(
     # The cancelled version never went live: the next one follows the first.
     assert again[-1].previous_version == "v1" and again[-1].ecosystem.version == "v2"
     assert again[-1].ecosystem.positive_count == 8
+
+
+def test_a_symlink_loop_in_the_import_directory_is_the_operators_to_fix(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").symlink_to(tmp_path / "b.jsonl")
+    (tmp_path / "b.jsonl").symlink_to(tmp_path / "a.jsonl")
+    with pytest.raises(FailedPreconditionError, match="symlink loop"):
+        sources.resolve_import_path(tmp_path, "a.jsonl")

@@ -18,7 +18,12 @@ import yaml
 from transformers import LlamaForCausalLM
 
 from hybridtools.adapter_store import AdapterStore
-from hybridtools.core.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from hybridtools.core.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, load_tokenizer
 from trainer_svc.attention import register_packed_attention
@@ -251,6 +256,15 @@ def test_a_path_no_file_can_have_is_an_invalid_argument(
 ) -> None:
     with pytest.raises(InvalidArgumentError, match=words):
         validate_sources([SourceSpec(name="a", path=path)], tmp_path)
+
+
+def test_a_symlink_loop_in_the_dataset_directory_is_the_operators_to_fix(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.jsonl").symlink_to(tmp_path / "b.jsonl")
+    (tmp_path / "b.jsonl").symlink_to(tmp_path / "a.jsonl")
+    with pytest.raises(FailedPreconditionError, match="symlink loop"):
+        validate_sources([SourceSpec(name="a", path="a.jsonl")], tmp_path)
 
 
 def test_sample_counts_are_capped_before_any_sample_is_built(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.core.errors import (
+    FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
@@ -223,6 +224,11 @@ def resolve_dataset_path(dataset_dir: Path, relative: str) -> Path:
         raise InvalidArgumentError(
             f"path {relative[:80]!r}... ({len(relative)} characters) is too long for the file "
             "system"
+        ) from exc
+    except RuntimeError as exc:  # Python 3.11's word for a symlink loop
+        raise FailedPreconditionError(
+            f"path {relative!r} in the dataset directory {root} is a symlink loop ({exc}); "
+            "an operator has to fix the link"
         ) from exc
     if not candidate.is_relative_to(root):
         raise PermissionDeniedError(
