@@ -370,8 +370,11 @@ class ExampleIndex:
         self._active = ecosystem
 
     def cleanup_orphans(self) -> list[str]:
-        """Drops versions no alias or rollback needs (left by a crash mid-swap)."""
+        """Puts each alias back on the version its metadata records, then drops versions no
+        alias or rollback needs (left by a crash mid-swap)."""
         self._refresh(force=True)
+        for state in self._states.values():
+            self._realign_alias(state)
         dropped = []
         for collection in self._store.list_collections():
             found = _VERSION_COLLECTION.match(collection)
@@ -395,6 +398,38 @@ class ExampleIndex:
                     serving_with=self._documents.vector_space,
                 )
         return dropped
+
+    def _realign_alias(self, state: EcosystemState) -> None:
+        """Points an ecosystem's alias at the version its metadata records.
+
+        A swap or a rollback switches the alias and then saves the metadata; a crash
+        between the two left the alias on a version the metadata does not record: the
+        summaries told one version while searches read another, and the next swap,
+        numbering its version from the metadata, dropped the one being served. The
+        change's caller got no answer, so the change is undone: the recorded version
+        serves again (a swap's new version is then an orphan, dropped next; a rollback's
+        target stays the previous version).
+        """
+        alias = alias_name(state.name)
+        recorded = version_collection(state.name, state.current)
+        serving = self._store.resolve_alias(alias)
+        if serving == recorded:
+            return
+        if not self._store.collection_exists(recorded):
+            log.error(
+                "ecosystem's recorded version is missing; swap it again",
+                ecosystem=state.name,
+                recorded=recorded,
+                serving=serving,
+            )
+            return
+        self._store.switch_alias(alias, recorded)
+        log.warning(
+            "alias and metadata disagreed (a crash mid-change); serving the recorded version",
+            ecosystem=state.name,
+            was=serving,
+            now=recorded,
+        )
 
     # -- swap, rollback, activate ------------------------------------------
 
@@ -471,6 +506,13 @@ class ExampleIndex:
         state = old_state or EcosystemState(name=ecosystem)
         version = max(state.next_version, 1)
         collection = version_collection(ecosystem, version)
+        if self._store.resolve_alias(alias_name(ecosystem)) == collection:
+            # Never drop what is served; a restart realigns alias and metadata.
+            raise FailedPreconditionError(
+                f"ecosystem {ecosystem!r} is served from {collection}, which its metadata does "
+                "not record (a crash between a switch and its record?); restart the retrieval "
+                "service, which puts them back in line, then retry"
+            )
         self._drop_version(collection)  # a leftover of a crashed swap
         self._store.create_collection(
             collection,
@@ -957,10 +999,22 @@ class ExampleIndex:
         if not ecosystem:
             if not tool_names:
                 raise InvalidArgumentError("name an ecosystem, tool names, or both")
-            total = 0
-            for name in list(self._states):
-                total += (await self.delete(name, tool_names))[0]
-            return total, False
+            # Every ecosystem's lock first: one busy must leave all unchanged, not some
+            # deleted from before the refusal.
+            names = sorted(self._states)
+            locks: list[threading.Lock] = []
+            try:
+                for name in names:
+                    locks.append(self._try_lock(name, "delete from"))
+                total = 0
+                for name in names:
+                    total += (
+                        await asyncio.to_thread(self._delete_blocking, name, list(tool_names))
+                    )[0]
+                return total, False
+            finally:
+                for lock in locks:
+                    lock.release()
         validate_ecosystem_name(ecosystem)
         lock = self._try_lock(ecosystem, "delete from")
         try:

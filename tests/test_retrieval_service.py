@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import grpc
@@ -946,3 +947,77 @@ def test_a_symlink_loop_in_the_import_directory_is_the_operators_to_fix(tmp_path
     (tmp_path / "b.jsonl").symlink_to(tmp_path / "a.jsonl")
     with pytest.raises(FailedPreconditionError, match="symlink loop"):
         sources.resolve_import_path(tmp_path, "a.jsonl")
+
+
+@pytest.mark.parametrize("crashed", ["swap", "rollback"])
+async def test_a_restart_serves_the_version_the_metadata_records(
+    session_dir: Path, crashed: str
+) -> None:
+    """A crash between a change's alias switch and its metadata record is undone at start."""
+    data_dir = session_dir / f"crashed-{crashed}"
+    first = await start_retrieval(data_dir)
+    try:
+        await swap(first.stub, "continue", activate=True)  # v1: 8 positives
+        await swap(first.stub, "continue", examples=SMALL_SET[:4])  # v2: 4 positives
+    finally:
+        await first.channel.close()
+        await first.server.stop()
+    (aliases_path,) = data_dir.rglob("aliases.json")
+    aliases = json.loads(aliases_path.read_text())
+    collections = aliases_path.parent / "collections"
+    if crashed == "swap":
+        # The alias on a finished v3 (a copy of v1) whose record was never written.
+        shutil.copytree(
+            collections / "tool_examples__continue__v1", collections / "tool_examples__continue__v3"
+        )
+        aliases["tool_examples__continue"] = "tool_examples__continue__v3"
+    else:
+        aliases["tool_examples__continue"] = "tool_examples__continue__v1"
+    aliases_path.write_text(json.dumps(aliases))
+
+    again = await start_retrieval(data_dir)
+    try:
+        info = await again.stub.GetEcosystem(pb.GetEcosystemRequest(ecosystem="continue"))
+        assert info.ecosystem.version == "v2" and info.ecosystem.positive_count == 4
+        found = await again.stub.SearchExamples(
+            pb.SearchExamplesRequest(query="open README.md", ecosystem="continue", limit=20)
+        )
+        assert len([r for r in found.results if r.example.kind == 1]) == 4
+        # The next swap numbers its version from the record and serves it.
+        done = (await swap(again.stub, "continue"))[-1]
+        assert done.ecosystem.version == "v3" and done.previous_version == "v2"
+        assert done.ecosystem.positive_count == 8
+    finally:
+        await again.channel.close()
+        await again.server.stop()
+
+
+async def test_a_delete_across_ecosystems_changes_none_while_one_is_busy(
+    indexed: RetrievalUnderTest,
+) -> None:
+    await swap(indexed.stub, "busy-a")
+    await swap(indexed.stub, "busy-b")
+    long_swap = pb.SwapEcosystemRequest(ecosystem="busy-b")
+    long_swap.tool_definitions.openai_functions_json.append(ONE_TOOL)
+    long_swap.tool_definitions.positives_per_tool = 2_000
+
+    async def read_file_counts() -> dict[str, int]:
+        listed = await indexed.stub.ListEcosystems(pb.ListEcosystemsRequest())
+        return {
+            info.name: sum(t.positive_count for t in info.tools if t.tool_name == "read_file")
+            for info in listed.ecosystems
+        }
+
+    before = await read_file_counts()
+    assert before["busy-a"] > 0
+    call = indexed.stub.SwapEcosystem(long_swap)
+    async for _ in call:  # the swap holds busy-b from here
+        break
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await indexed.stub.DeleteExamples(pb.DeleteExamplesRequest(tool_names=["read_file"]))
+        assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "busy-b" in failure.value.details()
+        assert await read_file_counts() == before
+    finally:
+        call.cancel()
