@@ -10,6 +10,7 @@ import math
 import random
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from hybridtools.llm.packaged import default_model_cache_dir, ensure_model_dir, 
 from trainer_svc.attention import register_packed_attention
 from trainer_svc.composer import (
     MAX_MIX_SAMPLES,
+    ComposeStopped,
     RetrievalSpec,
     SourceSpec,
     compose,
@@ -311,6 +313,17 @@ def test_a_mix_that_loads_past_the_cap_is_refused_before_tokenizing(tmp_path: Pa
     validate_sources(sources, tmp_path)  # one sample is all it can tell before reading
     with pytest.raises(InvalidArgumentError, match=f"above the cap of {MAX_MIX_SAMPLES}"):
         compose(sources, tmp_path, tokenizer=None)  # refused before it would need one
+
+
+def test_a_mix_no_longer_wanted_stops_between_samples(tmp_path: Path, tokenizer) -> None:
+    """A preview's client that leaves sets `stop`; the mix is not built to its end."""
+    sample = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    (tmp_path / "many.jsonl").write_text((json.dumps(sample) + "\n") * 100_000)
+    sources = [SourceSpec(name="many", path="many.jsonl")]
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    with pytest.raises(ComposeStopped):
+        compose(sources, tmp_path, tokenizer, stop=stop)
 
 
 @pytest.mark.parametrize("field", ["epochs", "learning_rate", "lora.alpha", "lora.dropout"])

@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import random
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,18 +331,31 @@ def take(samples: list[Sample], count: int, rng: random.Random) -> list[Sample]:
     return taken + rng.sample(samples, remainder)
 
 
+class ComposeStopped(Exception):
+    """The caller stopped waiting for the mix (a preview's client left)."""
+
+
 def compose(
     sources: Sequence[SourceSpec],
     dataset_dir: Path,
     tokenizer: Any,
     seed: int = 0,
     retrieved: dict[str, list[Sample]] | None = None,
+    stop: threading.Event | None = None,
 ) -> ComposedMix:
-    """Loads, counts, tokenizes and reports a mix."""
+    """Loads, counts, tokenizes and reports a mix; ComposeStopped once `stop` is set (checked
+    between sources and between samples)."""
     from trainer_svc.packing import tokenize_sample
 
+    def check_stop() -> None:
+        if stop is not None and stop.is_set():
+            raise ComposeStopped("the mix is no longer wanted")
+
     validate_sources(sources, dataset_dir)
-    loaded = [load_source(source, dataset_dir, seed, retrieved) for source in sources]
+    loaded = []
+    for source in sources:
+        check_stop()
+        loaded.append(load_source(source, dataset_dir, seed, retrieved))
     for source, samples in zip(sources, loaded, strict=True):
         require(bool(samples), f"source {source.label!r} gave no samples")
     counts = sample_counts(sources, [len(samples) for samples in loaded])
@@ -356,6 +370,7 @@ def compose(
         chosen = take(samples, count, rng)
         tokens = 0
         for sample in chosen:
+            check_stop()
             tokenized = tokenize_sample(tokenizer, sample["messages"])
             tokens += len(tokenized.input_ids)
             trainable += tokenized.trainable_tokens

@@ -14,6 +14,7 @@ both); then the examples the job deepened are marked trained.
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,18 @@ class TrainingPipeline:
             retrieved[source.label] = await retrieval_source_samples(
                 self.retrieval, source.retrieval, seed
             )
+        stop = threading.Event()
         async with self._compose_lock:
             tokenizer = await asyncio.to_thread(self.tokenizers.get, base_model)
-            return await asyncio.to_thread(
-                compose, sources, self.dataset_dir, tokenizer, seed, retrieved
-            )
+            try:
+                return await asyncio.to_thread(
+                    compose, sources, self.dataset_dir, tokenizer, seed, retrieved, stop
+                )
+            except asyncio.CancelledError:
+                # The caller left (a preview's client, a cancelled job): the thread stops
+                # at its next sample instead of building a mix nobody reads.
+                stop.set()
+                raise
 
     async def prepare(self, record: JobRecord, paths: JobPaths) -> dict[str, Any]:
         spec = record.spec
