@@ -22,9 +22,9 @@ from hybridtools.core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
-    PermissionDeniedError,
     require,
 )
+from hybridtools.core.files import resolve_file_inside
 from hybridtools.ecosystems.calls import render_call, validate_call
 from hybridtools.ecosystems.catalog import (
     BUILTIN_ECOSYSTEMS,
@@ -53,8 +53,6 @@ MAX_POSITIVES_PER_TOOL = 2_000
 MAX_NEGATIVES_PER_TOOL = 500
 MAX_SYNTHESIZED_POSITIVES = 10_000
 MAX_SYNTHESIZED_NEGATIVES = 2_000
-# Of a path that is refused, this much is quoted back.
-_QUOTED_PATH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -67,39 +65,13 @@ class LoadedSource:
 
 
 def resolve_import_path(import_dir: Path, relative: str, field: str = "jsonl_path") -> Path:
-    """A path inside the import directory; anything that escapes it is refused.
+    """A file inside the import directory; anything that escapes it is refused.
 
     `field` names the request field the path came from, in the messages.
     """
     if not relative:
         raise InvalidArgumentError(f"{field} is empty")
-    quoted = repr(relative[:_QUOTED_PATH_CHARS])
-    # No file name holds one; the OS calls would raise ValueError on it.
-    require(
-        "\x00" not in relative,
-        f"{field} {quoted} holds a NUL byte; name a file in the import directory",
-    )
-    root = import_dir.resolve()
-    try:
-        candidate = (root / relative).resolve()
-        if not candidate.is_relative_to(root):
-            raise PermissionDeniedError(
-                f"path {quoted} is outside the import directory {root}; copy the file there first"
-            )
-        if not candidate.exists():
-            raise NotFoundError(f"no file {quoted} in the import directory {root}")
-        if not candidate.is_file():
-            raise InvalidArgumentError(f"{quoted} is not a file")
-    except OSError as exc:  # a name longer than the file system takes, say
-        raise InvalidArgumentError(
-            f"{field} {quoted} is not a usable path: {exc.strerror}"
-        ) from exc
-    except RuntimeError as exc:  # Python 3.11's word for a symlink loop
-        raise FailedPreconditionError(
-            f"{field} {quoted} in the import directory {root} is a symlink loop ({exc}); an "
-            "operator has to fix the link"
-        ) from exc
-    return candidate
+    return resolve_file_inside(import_dir, relative, field, "the import directory")
 
 
 def _call_dict(call: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:

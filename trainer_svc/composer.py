@@ -18,7 +18,6 @@ How many samples a source gives:
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import math
@@ -30,12 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.core.errors import (
-    FailedPreconditionError,
     InvalidArgumentError,
-    NotFoundError,
-    PermissionDeniedError,
     require,
 )
+from hybridtools.core.files import resolve_file_inside
 from hybridtools.ecosystems.training_sets import guardrail_samples, tool_awareness_samples
 
 Sample = dict[str, Any]
@@ -211,33 +208,9 @@ def require_mix_size(sources: Sequence[SourceSpec], counts: Sequence[int]) -> No
 
 
 def resolve_dataset_path(dataset_dir: Path, relative: str) -> Path:
-    """A JSONL path inside the dataset directory; anything escaping it is refused."""
+    """A JSONL file inside the dataset directory; anything escaping it is refused."""
     require(bool(relative), "a source needs a path, a built-in set or a retrieval query")
-    # The operating system takes no NUL in a file name (Path raises ValueError).
-    require("\x00" not in relative, f"path {relative!r} holds a NUL byte, which no file name can")
-    root = dataset_dir.resolve()
-    try:
-        candidate = (root / relative).resolve()
-        is_file = candidate.is_file()
-    except OSError as exc:
-        if exc.errno != errno.ENAMETOOLONG:
-            raise  # the dataset directory's trouble, not the caller's
-        raise InvalidArgumentError(
-            f"path {relative[:80]!r}... ({len(relative)} characters) is too long for the file "
-            "system"
-        ) from exc
-    except RuntimeError as exc:  # Python 3.11's word for a symlink loop
-        raise FailedPreconditionError(
-            f"path {relative!r} in the dataset directory {root} is a symlink loop ({exc}); "
-            "an operator has to fix the link"
-        ) from exc
-    if not candidate.is_relative_to(root):
-        raise PermissionDeniedError(
-            f"path {relative!r} is outside the dataset directory {root}; copy the file there first"
-        )
-    if not is_file:
-        raise NotFoundError(f"no file {relative!r} in the dataset directory {root}")
-    return candidate
+    return resolve_file_inside(dataset_dir, relative, "path", "the dataset directory")
 
 
 def read_chat_jsonl(path: Path) -> list[Sample]:
