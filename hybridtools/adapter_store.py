@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.common.v1 import tools_pb2
+from hybridtools.core.errors import InvalidArgumentError
 from hybridtools.core.files import exclusive_lock, write_json_atomic
 from hybridtools.core.timestamps import timestamp_from_iso
 
@@ -33,8 +34,10 @@ PACKAGED_DEFAULT = Path(__file__).parent / "default_adapter"
 
 
 def validate_adapter_name(name: str) -> str:
+    """The name, or INVALID_ARGUMENT: a name is a folder of the store, and one like
+    "../adapters/x" would reach another folder through the path."""
     if name == BASE_ADAPTER or not _NAME.match(name or ""):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"adapter name {name!r} is invalid: lowercase letters, digits, '.', '_' and '-', "
             f"at most 64 characters, and not {BASE_ADAPTER!r}"
         )
@@ -88,7 +91,7 @@ class AdapterStore:
         )
 
     def _version_numbers(self, name: str) -> list[int]:
-        folder = self.root / name
+        folder = self.root / validate_adapter_name(name)
         if not folder.is_dir():
             return []
         numbers = []
@@ -99,7 +102,7 @@ class AdapterStore:
         return sorted(numbers)
 
     def _published_number(self, name: str) -> int | None:
-        pointer = self.root / name / "published.json"
+        pointer = self.root / validate_adapter_name(name) / "published.json"
         if not pointer.exists():
             return None
         return int(json.loads(pointer.read_text())["version"])
@@ -177,7 +180,7 @@ class AdapterStore:
         value = json.loads(pointer.read_text())
         try:
             return self.get(value["name"], int(value["version"]))
-        except KeyError:
+        except (KeyError, InvalidArgumentError):
             return None
 
     def seed_packaged_default(self, packaged: Path = PACKAGED_DEFAULT) -> AdapterVersion | None:

@@ -515,6 +515,8 @@ async def test_adapter_lifecycle(system: InferenceUnderTest) -> None:
         pb.LoadAdapterRequest(name="tool-awareness", version=-3),
         pb.LoadAdapterRequest(name=""),
         pb.LoadAdapterRequest(name="base", make_default=True),
+        # A name is a folder of the store: one with a path would reach another folder.
+        pb.LoadAdapterRequest(name="../adapters/tool-awareness"),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as failure:
             await system.stub.LoadAdapter(bad_load)

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridtools.adapter_store import AdapterStore, AdapterVersion
+from hybridtools.adapter_store import AdapterStore, AdapterVersion, validate_adapter_name
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError
 from hybridtools.core.files import write_json_atomic
 from hybridtools.llm.packaged import DEFAULT_BASE_MODEL
@@ -35,7 +35,7 @@ from trainer_svc.job_files import LoraConfigSpec
 from trainer_svc.jobs import JobManager, JobState
 from trainer_svc.peers import InferenceClient, RetrievalClient, ToolCounts
 from trainer_svc.pipeline import TrainingPipeline
-from trainer_svc.specs import MarkTrained, TrainingSpec, checked_adapter_name
+from trainer_svc.specs import MarkTrained, TrainingSpec
 
 # Days GetToolUsage can cover.
 MAX_DAYS_BACK = 90
@@ -124,8 +124,7 @@ class EveningLoop:
         if threshold < 0 or max_steps < 0:
             raise InvalidArgumentError("threshold_per_day and max_steps must be >= 0")
         if adapter_name:
-            # Before it is looked up in the store, where "../x" would reach through the path.
-            checked_adapter_name(adapter_name)
+            validate_adapter_name(adapter_name)  # before the usage is read
         today = today or datetime.now(UTC).date()
         the_day = parse_day(day, today)
         threshold = threshold or self.settings.threshold

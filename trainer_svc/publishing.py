@@ -18,7 +18,6 @@ import grpc
 from hybridtools.adapter_store import AdapterStore, AdapterVersion
 from hybridtools.core.errors import InvalidArgumentError, NotFoundError
 from trainer_svc.peers import InferenceClient
-from trainer_svc.specs import checked_adapter_name
 
 TGI_ROLLOUT_DOC = "docs/deployment.md, section 'Publishing an adapter to TGI'"
 
@@ -38,8 +37,6 @@ class AdapterPublisher:
     async def publish(self, name: str, version: int = 0) -> PublishResult:
         if not name:
             raise InvalidArgumentError("name the adapter to publish")
-        # Before the store is touched: serving.json takes the name as given.
-        checked_adapter_name(name)
         if version < 0:
             raise InvalidArgumentError(f"version must be >= 0, got {version}")
         try:

@@ -21,7 +21,7 @@ from trainer_svc.jobs import JobManager, JobRecord, JobState
 from trainer_svc.peers import InferenceClient
 from trainer_svc.pipeline import TrainingPipeline
 from trainer_svc.publishing import AdapterPublisher
-from trainer_svc.specs import TrainingSpec, base_model_known, checked_adapter_name, validate_spec
+from trainer_svc.specs import TrainingSpec, base_model_known, validate_spec
 
 ADMIN_METHODS = frozenset(
     {"CreateTrainingJob", "CancelTrainingJob", "PublishAdapter", "RunEveningLoop"}
@@ -294,7 +294,7 @@ class TrainerServicer(pb_grpc.TrainerServiceServicer):
     ) -> pb.ListAdaptersResponse:
         store = self._d.store
         if request.name:
-            versions = store.versions(checked_adapter_name(request.name))
+            versions = store.versions(request.name)
             if not versions:
                 raise NotFoundError(f"no adapter named {request.name!r}")
         else:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridtools.adapter_store import validate_adapter_name
-from hybridtools.core.errors import InvalidArgumentError, require
+from hybridtools.core.errors import require
 from hybridtools.llm.packaged import BASE_MODELS, DEFAULT_BASE_MODEL
 from trainer_svc.composer import RetrievalSpec, SourceSpec, validate_sources
 from trainer_svc.job_files import DEFAULT_TARGET_MODULES, LoraConfigSpec
@@ -105,18 +105,9 @@ def hub_downloads_allowed(launcher: str) -> bool:
     return launcher == "kubernetes" or not offline
 
 
-def checked_adapter_name(name: str) -> str:
-    """The name, or InvalidArgumentError: a name is a folder of the adapter store, and one like
-    "../adapters/x" would reach a folder through the path."""
-    try:
-        return validate_adapter_name(name)
-    except ValueError as exc:
-        raise InvalidArgumentError(str(exc)) from exc
-
-
 def validate_spec(spec: TrainingSpec, dataset_dir: Path, hub_allowed: bool = False) -> None:
     """Raises InvalidArgumentError (or NotFound/PermissionDenied for paths) on bad input."""
-    checked_adapter_name(spec.adapter_name)
+    validate_adapter_name(spec.adapter_name)
     require(
         base_model_known(spec.base_model, hub_allowed),
         f"unknown base model {spec.base_model!r}: expected one of {sorted(BASE_MODELS)} or a "
