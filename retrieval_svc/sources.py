@@ -45,10 +45,11 @@ DEFAULT_NEGATIVES_PER_TOOL = 8
 # How many examples tool definitions may ask for. The seed's design indexes
 # ~10K positives + ~2K negatives per ecosystem (generate_ecosystem_examples'
 # defaults), the size whose swap is held to a minute (docs/benchmarks.md).
-# Synthesis and embedding grow with the count, run to their end even after
-# the client has left and hold the ecosystem's lock all the while, so a
-# request is kept to that size: all its tools together, and one tool to a
-# fifth of the positives and a quarter of the negatives.
+# Synthesis and embedding grow with the count and hold the ecosystem's lock;
+# synthesis is one call that runs to its end even after the client has left
+# (embedding stops at its next batch). So a request is kept to that size: all
+# its tools together, and one tool to a fifth of the positives and a quarter
+# of the negatives.
 MAX_POSITIVES_PER_TOOL = 2_000
 MAX_NEGATIVES_PER_TOOL = 500
 MAX_SYNTHESIZED_POSITIVES = 10_000
